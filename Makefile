@@ -1,0 +1,48 @@
+# es_saas: PGXS build of the extension, plus the project's entry points.
+#
+#   make run     install what is missing, build, start a local cluster with
+#                the extension and a demo tenant
+#   make test    install what is missing, build, run every suite against a
+#                throwaway cluster; fails on any failure
+#   make bench   benchmarks (pgbench), ratios against raw SQL in one run
+
+EXTENSION = es_saas
+EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
+
+MODULE_big = es_saas
+OBJS = $(patsubst %.c,%.o,$(wildcard extension/*.c))
+PG_CPPFLAGS = -I$(srcdir)/extension
+DATA = $(wildcard extension/sql/es_saas--*.sql)
+
+REGRESS = $(sort $(notdir $(basename $(wildcard sql/*.sql))))
+REGRESS_OPTS = --encoding=UTF8
+ISOLATION = $(sort $(notdir $(basename $(wildcard test/isolation/specs/*.spec))))
+ISOLATION_OPTS = --inputdir=test/isolation --encoding=UTF8
+
+EXTRA_CLEAN = results output_iso regression.diffs regression.out tmp_check
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+ifeq ($(PGXS),)
+# pg_config is missing on a fresh machine: only the set-up targets work
+.DEFAULT_GOAL := test
+else
+include $(PGXS)
+endif
+
+.PHONY: test run bench deps stop
+
+deps:
+	@bash scripts/deps.sh
+
+test: deps
+	@bash scripts/test.sh
+
+run: deps
+	@bash scripts/run.sh
+
+stop:
+	@bash scripts/run.sh stop
+
+bench: deps
+	@bash test/bench/bench.sh

@@ -1,0 +1,143 @@
+/*-------------------------------------------------------------------------
+ *
+ * access.c
+ *	  Tenant access checks used by every es_* function, and lock tags.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access.h"
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "errors.h"
+#include "es_saas.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+
+static bool
+role_has_privs_of(Oid roleid, const char *rolname)
+{
+	Oid			target = get_role_oid(rolname, true);
+
+	return OidIsValid(target) && has_privs_of_role(roleid, target);
+}
+
+bool
+es_role_is_admin(Oid roleid)
+{
+	return superuser_arg(roleid) || role_has_privs_of(roleid, ES_ADMIN_ROLE);
+}
+
+bool
+es_role_is_gateway(Oid roleid)
+{
+	return role_has_privs_of(roleid, ES_GATEWAY_ROLE);
+}
+
+/* Was roleid (directly or through membership) granted tenant?  SPI must be connected. */
+bool
+es_role_has_grant(Oid roleid, const char *tenant)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1];
+	uint64		n;
+
+	es_plan(&plan,
+			"SELECT role_name FROM es_saas.tenant_grants "
+			"WHERE tenant_id OPERATOR(pg_catalog.=) $1",
+			1, argtypes);
+	values[0] = CStringGetTextDatum(tenant);
+	n = es_exec(plan, values, NULL, true, 0);
+	for (uint64 i = 0; i < n; i++)
+	{
+		bool		isnull;
+		Datum		name = es_result_datum(i, 1, &isnull);
+		Oid			granted;
+
+		if (isnull)
+			continue;
+		granted = get_role_oid(NameStr(*DatumGetName(name)), true);
+		if (OidIsValid(granted) && has_privs_of_role(roleid, granted))
+			return true;
+	}
+	return false;
+}
+
+/* ES403 unless the caller is an administrator (or the gateway, if allowed). */
+void
+es_require_admin(EsCall *call, bool gateway_allowed)
+{
+	if (es_role_is_admin(call->caller))
+		return;
+	if (gateway_allowed && es_role_is_gateway(call->caller))
+		return;
+	es_raise(ERRCODE_ES_FORBIDDEN, "{\"required_role\": \"" ES_ADMIN_ROLE "\"}",
+			 "permission denied: only es_saas administrators may do this");
+}
+
+/*
+ * Check that the caller may act for tenant, that the tenant exists and,
+ * for writes, that it is active.  Writes keep the tenant state lock in
+ * share mode until commit, and read the status after taking it.
+ */
+void
+es_check_tenant(EsCall *call, const char *tenant, EsAccessMode mode)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1];
+	bool		isnull;
+	char	   *status;
+
+	es_validate_tenant_id(tenant);
+
+	if (!es_role_is_admin(call->caller) &&
+		!es_role_is_gateway(call->caller) &&
+		!es_role_has_grant(call->caller, tenant))
+		es_raise(ERRCODE_ES_FORBIDDEN,
+				 psprintf("{\"tenant\": %s}", es_json_quote(tenant)),
+				 "permission denied for tenant \"%s\"", tenant);
+
+	if (mode == ES_ACCESS_WRITE)
+		es_lock(ES_LOCK_TENANT_STATE, tenant, NULL, 0, ShareLock);
+
+	es_plan(&plan,
+			"SELECT status FROM es_saas.tenants "
+			"WHERE tenant_id OPERATOR(pg_catalog.=) $1",
+			1, argtypes);
+	values[0] = CStringGetTextDatum(tenant);
+	if (es_exec(plan, values, NULL, false, 1) == 0)
+		es_raise(ERRCODE_ES_NOT_FOUND,
+				 psprintf("{\"tenant\": %s}", es_json_quote(tenant)),
+				 "tenant \"%s\" does not exist", tenant);
+	status = TextDatumGetCString(es_result_datum(0, 1, &isnull));
+	if (mode == ES_ACCESS_WRITE && strcmp(status, "active") != 0)
+		es_raise(ERRCODE_ES_SUSPENDED,
+				 psprintf("{\"tenant\": %s, \"status\": \"suspended\"}", es_json_quote(tenant)),
+				 "tenant \"%s\" is suspended", tenant);
+}
+
+/* Build the advisory-class lock tag of (class, tenant, key). */
+void
+es_lock_tag(LOCKTAG *tag, EsLockClass cls, const char *tenant,
+			const char *key, int keylen)
+{
+	uint32		h1 = hash_bytes((const unsigned char *) tenant, strlen(tenant));
+	uint32		h2 = key ? hash_bytes((const unsigned char *) key, keylen) : 0;
+
+	SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, h1, h2, (uint16) cls);
+}
+
+/* Take a transaction-level lock on (class, tenant, key). */
+void
+es_lock(EsLockClass cls, const char *tenant, const char *key, int keylen,
+		LOCKMODE mode)
+{
+	LOCKTAG		tag;
+
+	es_lock_tag(&tag, cls, tenant, key, keylen);
+	(void) LockAcquire(&tag, mode, false, false);
+}

@@ -1,0 +1,382 @@
+/*-------------------------------------------------------------------------
+ *
+ * append.c
+ *	  es_append: optimistic concurrency and idempotent retries.
+ *
+ * Concurrency invariants:
+ *	- The stream lock (access.h), held until commit, serializes appends to
+ *	  one stream, so the version read after taking it is the truth and
+ *	  versions stay contiguous.  Appends to other streams of the tenant
+ *	  do not wait for it.
+ *	- Positions come from log.c under the tenant's log lock, held only
+ *	  while the rows are inserted.
+ *	- The tenant state lock (share mode) keeps suspend/delete out until
+ *	  commit.
+ *
+ * Idempotency: a batch whose ids are all stored, in order, as one batch of
+ * this stream returns the original result and writes nothing; any other
+ * reuse of a stored id is ES409.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access.h"
+#include "access/xact.h"
+#include "append.h"
+#include "catalog/pg_type.h"
+#include "commands/async.h"
+#include "errors.h"
+#include "es_saas.h"
+#include "funcapi.h"
+#include "log.h"
+#include "miscadmin.h"
+#include "read.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+#include "utils/uuid.h"
+
+PG_FUNCTION_INFO_V1(es_append);
+
+#define INSERT_COLUMNS \
+	"INSERT INTO es_saas.events (tenant_id, position, stream, version, type, " \
+	"data, metadata, id, recorded_at, category, batch_size, batch_index) "
+
+/* A random (version 4) UUID. */
+static void
+generate_uuid(pg_uuid_t *uuid)
+{
+	if (!pg_strong_random(uuid->data, UUID_LEN))
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not generate random values")));
+	uuid->data[6] = (uuid->data[6] & 0x0f) | 0x40;
+	uuid->data[8] = (uuid->data[8] & 0x3f) | 0x80;
+}
+
+static char *
+uuid_text(pg_uuid_t *uuid)
+{
+	return DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(uuid)));
+}
+
+static Datum
+metadata_datum(EsEventInput *ev)
+{
+	static Jsonb *empty = NULL;
+
+	if (ev->metadata)
+		return JsonbPGetDatum(ev->metadata);
+	if (empty == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		empty = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")));
+		MemoryContextSwitchTo(old);
+	}
+	return JsonbPGetDatum(empty);
+}
+
+/* ES409 with the stream's current version in the detail. */
+static void
+raise_conflict(const char *stream, int64 current, const char *extra_json,
+			   const char *msg)
+{
+	es_raise(ERRCODE_ES_CONFLICT,
+			 psprintf("{\"stream\": %s, \"current_version\": " INT64_FORMAT "%s}",
+					  es_json_quote(stream), current, extra_json ? extra_json : ""),
+			 "%s", msg);
+}
+
+/*
+ * Look for an earlier append of this very batch.  Returns true (and fills
+ * result) on an exact replay; raises ES409 when the first id is stored in
+ * any other way; returns false when the first id is new.
+ */
+static bool
+find_replay(const char *tenant, const char *stream, EsEventInput *events,
+			int nevents, int64 current, EsAppendResult *result)
+{
+	static SPIPlanPtr first_plan = NULL;
+	static SPIPlanPtr batch_plan = NULL;
+	Oid			first_types[2] = {TEXTOID, UUIDOID};
+	Oid			batch_types[4] = {TEXTOID, TEXTOID, INT8OID, INT8OID};
+	Datum		values[4];
+	bool		isnull;
+	char	   *stored_stream;
+	int64		version;
+	int64		position;
+	int32		batch_size;
+	int32		batch_index;
+	uint64		n;
+
+	es_plan(&first_plan,
+			"SELECT stream, version, position, batch_size, batch_index "
+			"FROM es_saas.events WHERE tenant_id OPERATOR(pg_catalog.=) $1 "
+			"AND id OPERATOR(pg_catalog.=) $2",
+			2, first_types);
+	values[0] = CStringGetTextDatum(tenant);
+	values[1] = UUIDPGetDatum(&events[0].id);
+	if (es_exec(first_plan, values, NULL, false, 1) == 0)
+		return false;
+
+	stored_stream = TextDatumGetCString(es_result_datum(0, 1, &isnull));
+	version = DatumGetInt64(es_result_datum(0, 2, &isnull));
+	position = DatumGetInt64(es_result_datum(0, 3, &isnull));
+	batch_size = DatumGetInt32(es_result_datum(0, 4, &isnull));
+	batch_index = DatumGetInt32(es_result_datum(0, 5, &isnull));
+
+	if (strcmp(stored_stream, stream) != 0 || batch_index != 0 ||
+		batch_size != nevents)
+		raise_conflict(stream, current,
+					   psprintf(", \"duplicate_id\": \"%s\"", uuid_text(&events[0].id)),
+					   "event id is already stored in another append");
+
+	es_plan(&batch_plan,
+			"SELECT id FROM es_saas.events "
+			"WHERE tenant_id OPERATOR(pg_catalog.=) $1 "
+			"AND stream OPERATOR(pg_catalog.=) $2 "
+			"AND version OPERATOR(pg_catalog.>=) $3 "
+			"AND version OPERATOR(pg_catalog.<=) $4 ORDER BY version",
+			4, batch_types);
+	values[0] = CStringGetTextDatum(tenant);
+	values[1] = CStringGetTextDatum(stream);
+	values[2] = Int64GetDatum(version);
+	values[3] = Int64GetDatum(version + nevents - 1);
+	n = es_exec(batch_plan, values, NULL, false, 0);
+	for (int i = 0; i < nevents; i++)
+	{
+		pg_uuid_t  *stored;
+
+		if ((uint64) i >= n || !events[i].id_given)
+			raise_conflict(stream, current, NULL,
+						   "batch only partly matches a stored append");
+		stored = DatumGetUUIDP(es_result_datum(i, 1, &isnull));
+		if (memcmp(stored->data, events[i].id.data, UUID_LEN) != 0)
+			raise_conflict(stream, current, NULL,
+						   "batch only partly matches a stored append");
+	}
+
+	result->first_version = version;
+	result->first_position = position;
+	result->version = version + nevents - 1;
+	result->position = position + nevents - 1;
+	result->replayed = true;
+	return true;
+}
+
+/* Build a one-dimensional array of n datums of type elemtype. */
+static Datum
+make_array(Datum *elems, int n, Oid elemtype)
+{
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+
+	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+	return PointerGetDatum(construct_array(elems, n, elemtype, typlen, typbyval, typalign));
+}
+
+/* Insert the rows at positions first_position.. and versions first_version.. */
+static void
+insert_events(const char *tenant, const char *stream, const char *category,
+			  EsEventInput *events, int nevents,
+			  int64 first_version, int64 first_position)
+{
+	static SPIPlanPtr single_plan = NULL;
+	static SPIPlanPtr batch_plan = NULL;
+	Datum		now = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+
+	if (nevents == 1)
+	{
+		Oid			types[10] = {TEXTOID, INT8OID, TEXTOID, INT8OID, TEXTOID,
+		JSONBOID, JSONBOID, UUIDOID, TIMESTAMPTZOID, TEXTOID};
+		Datum		values[10];
+
+		es_plan(&single_plan,
+				INSERT_COLUMNS
+				"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, 0)",
+				10, types);
+		values[0] = CStringGetTextDatum(tenant);
+		values[1] = Int64GetDatum(first_position);
+		values[2] = CStringGetTextDatum(stream);
+		values[3] = Int64GetDatum(first_version);
+		values[4] = CStringGetTextDatum(events[0].type);
+		values[5] = JsonbPGetDatum(events[0].data);
+		values[6] = metadata_datum(&events[0]);
+		values[7] = UUIDPGetDatum(&events[0].id);
+		values[8] = now;
+		values[9] = CStringGetTextDatum(category);
+		es_exec(single_plan, values, NULL, false, 0);
+	}
+	else
+	{
+		Oid			types[11] = {TEXTOID, INT8OID, TEXTOID, INT8OID, TIMESTAMPTZOID,
+			TEXTOID, INT4OID, TEXTARRAYOID, JSONBARRAYOID, JSONBARRAYOID, UUIDARRAYOID};
+		Datum		values[11];
+		Datum	   *typ = palloc(sizeof(Datum) * nevents);
+		Datum	   *dat = palloc(sizeof(Datum) * nevents);
+		Datum	   *meta = palloc(sizeof(Datum) * nevents);
+		Datum	   *ids = palloc(sizeof(Datum) * nevents);
+
+		es_plan(&batch_plan,
+				INSERT_COLUMNS
+				"SELECT $1, $2 OPERATOR(pg_catalog.+) u.o OPERATOR(pg_catalog.-) 1, "
+				"$3, $4 OPERATOR(pg_catalog.+) u.o OPERATOR(pg_catalog.-) 1, "
+				"u.t, u.d, u.m, u.i, $5, $6, $7, "
+				"(u.o OPERATOR(pg_catalog.-) 1)::pg_catalog.int4 "
+				"FROM ROWS FROM (pg_catalog.unnest($8), pg_catalog.unnest($9), "
+				"pg_catalog.unnest($10), pg_catalog.unnest($11)) "
+				"WITH ORDINALITY AS u(t, d, m, i, o)",
+				11, types);
+		for (int i = 0; i < nevents; i++)
+		{
+			typ[i] = CStringGetTextDatum(events[i].type);
+			dat[i] = JsonbPGetDatum(events[i].data);
+			meta[i] = metadata_datum(&events[i]);
+			ids[i] = UUIDPGetDatum(&events[i].id);
+		}
+		values[0] = CStringGetTextDatum(tenant);
+		values[1] = Int64GetDatum(first_position);
+		values[2] = CStringGetTextDatum(stream);
+		values[3] = Int64GetDatum(first_version);
+		values[4] = now;
+		values[5] = CStringGetTextDatum(category);
+		values[6] = Int32GetDatum(nevents);
+		values[7] = make_array(typ, nevents, TEXTOID);
+		values[8] = make_array(dat, nevents, JSONBOID);
+		values[9] = make_array(meta, nevents, JSONBOID);
+		values[10] = make_array(ids, nevents, UUIDOID);
+		es_exec(batch_plan, values, NULL, false, 0);
+	}
+}
+
+/* Insert under the log lock; a unique violation can only be a reused id. */
+static void
+insert_with_positions(const char *tenant, const char *stream, int64 current,
+					  EsEventInput *events, int nevents, EsAppendResult *result)
+{
+	char	   *category = es_stream_category(stream);
+	MemoryContext oldcxt = CurrentMemoryContext;
+	int64		first_position;
+
+	first_position = es_log_begin_append(tenant);
+	PG_TRY();
+	{
+		insert_events(tenant, stream, category, events, nevents,
+					  current + 1, first_position);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		if (edata->sqlerrcode != ERRCODE_UNIQUE_VIOLATION)
+			PG_RE_THROW();
+		FlushErrorState();
+		raise_conflict(stream, current, NULL,
+					   "an event id of this batch is already stored");
+	}
+	PG_END_TRY();
+	es_log_end_append(tenant);
+
+	result->first_version = current + 1;
+	result->first_position = first_position;
+	result->version = current + nevents;
+	result->position = first_position + nevents - 1;
+	result->replayed = false;
+}
+
+/* Refuse a batch that names the same id twice: it could never be stored. */
+static void
+check_duplicate_ids(EsEventInput *events, int nevents)
+{
+	for (int i = 1; i < nevents; i++)
+	{
+		if (!events[i].id_given)
+			continue;
+		for (int j = 0; j < i; j++)
+			if (events[j].id_given &&
+				memcmp(events[i].id.data, events[j].id.data, UUID_LEN) == 0)
+				es_raise(ERRCODE_ES_INVALID,
+						 psprintf("{\"index\": %d, \"field\": \"id\", \"same_as\": %d}", i, j),
+						 "events[%d].id repeats events[%d].id", i, j);
+	}
+}
+
+void
+es_append_events(EsCall *call, const char *tenant, const char *stream,
+				 bool has_expected, int64 expected,
+				 EsEventInput *events, int nevents, EsAppendResult *result)
+{
+	int64		current;
+
+	check_duplicate_ids(events, nevents);
+	es_lock(ES_LOCK_STREAM, tenant, stream, strlen(stream), ExclusiveLock);
+	current = es_current_stream_version(tenant, stream);
+
+	if (events[0].id_given &&
+		find_replay(tenant, stream, events, nevents, current, result))
+		return;
+
+	if (has_expected && expected != current)
+		raise_conflict(stream, current,
+					   psprintf(", \"expected_version\": " INT64_FORMAT, expected),
+					   psprintf("wrong expected version for stream \"%s\": expected "
+								INT64_FORMAT ", current " INT64_FORMAT,
+								stream, expected, current));
+
+	for (int i = 0; i < nevents; i++)
+		if (!events[i].id_given)
+			generate_uuid(&events[i].id);
+
+	insert_with_positions(tenant, stream, current, events, nevents, result);
+
+	if (es_notify)
+		Async_Notify("es_saas_events", "");
+}
+
+/*
+ * es_append(tenant text, stream text, expected_version bigint, events jsonb)
+ * returns table(version bigint, position bigint)
+ */
+Datum
+es_append(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	   *tenant = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *stream = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	bool		has_expected = !PG_ARGISNULL(2);
+	int64		expected = has_expected ? PG_GETARG_INT64(2) : 0;
+	Jsonb	   *events_arg = PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3);
+	EsEventInput *events;
+	int			nevents;
+	EsAppendResult result;
+	EsCall		call;
+	Datum		values[2];
+	bool		nulls[2] = {false, false};
+
+	es_validate_tenant_id(tenant);
+	es_validate_stream(stream);
+	if (has_expected && expected < 0)
+		es_raise(ERRCODE_ES_MALFORMED, "{\"argument\": \"expected_version\"}",
+				 "expected_version must not be negative");
+	events = es_parse_events(events_arg, &nevents);
+
+	InitMaterializedSRF(fcinfo, 0);
+	es_call_begin(&call);
+	es_check_tenant(&call, tenant, ES_ACCESS_WRITE);
+	es_append_events(&call, tenant, stream, has_expected, expected,
+					 events, nevents, &result);
+	es_call_end(&call);
+
+	values[0] = Int64GetDatum(result.version);
+	values[1] = Int64GetDatum(result.position);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	return (Datum) 0;
+}

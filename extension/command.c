@@ -1,0 +1,194 @@
+/*-------------------------------------------------------------------------
+ *
+ * command.c
+ *	  es_execute, the command bus, and es_get_command.
+ *
+ * A command with an "id" runs at most once per tenant: the command lock on
+ * (tenant, id) is held until commit, and the stored result is returned to
+ * every later execution.  The built-in "append" command is es_append in
+ * envelope form; other types are looked up in the handler registry (a
+ * later release) and are ES422 until registered.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access.h"
+#include "append.h"
+#include "catalog/pg_type.h"
+#include "errors.h"
+#include "es_saas.h"
+#include "lib/stringinfo.h"
+#include "spi_util.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/uuid.h"
+
+PG_FUNCTION_INFO_V1(es_execute);
+PG_FUNCTION_INFO_V1(es_get_command);
+
+/* Stored result of (tenant, id), copied out of SPI; NULL when none. */
+static Jsonb *
+stored_result(const char *tenant, pg_uuid_t *id)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[2] = {TEXTOID, UUIDOID};
+	Datum		values[2];
+	bool		isnull;
+
+	es_plan(&plan,
+			"SELECT result FROM es_saas.commands "
+			"WHERE tenant_id OPERATOR(pg_catalog.=) $1 "
+			"AND command_id OPERATOR(pg_catalog.=) $2",
+			2, argtypes);
+	values[0] = CStringGetTextDatum(tenant);
+	values[1] = UUIDPGetDatum(id);
+	if (es_exec(plan, values, NULL, false, 1) == 0)
+		return NULL;
+	return DatumGetJsonbP(es_result_copy(0, 1, &isnull));
+}
+
+static void
+store_result(const char *tenant, pg_uuid_t *id, const char *type, Jsonb *result)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[4] = {TEXTOID, UUIDOID, TEXTOID, JSONBOID};
+	Datum		values[4];
+
+	es_plan(&plan,
+			"INSERT INTO es_saas.commands (tenant_id, command_id, type, result) "
+			"VALUES ($1, $2, $3, $4)",
+			4, argtypes);
+	values[0] = CStringGetTextDatum(tenant);
+	values[1] = UUIDPGetDatum(id);
+	values[2] = CStringGetTextDatum(type);
+	values[3] = JsonbPGetDatum(result);
+	es_exec(plan, values, NULL, false, 0);
+}
+
+/* The command's "id" as a UUID; false when absent; ES400 when malformed. */
+static bool
+command_id(Jsonb *command, pg_uuid_t *id)
+{
+	JsonbValue *v = es_jsonb_field(command, "id");
+
+	if (v == NULL || v->type == jbvNull)
+		return false;
+	if (v->type != jbvString ||
+		!es_parse_uuid(pnstrdup(v->val.string.val, v->val.string.len), id))
+		es_raise(ERRCODE_ES_MALFORMED, "{\"field\": \"id\"}",
+				 "command id must be a UUID");
+	return true;
+}
+
+/* Result document of an append: {"stream","version","position","events"} */
+static Jsonb *
+append_result_json(const char *stream, EsEventInput *events, int nevents,
+				   EsAppendResult *r)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "{\"stream\": ");
+	escape_json(&buf, stream);
+	appendStringInfo(&buf, ", \"version\": " INT64_FORMAT ", \"position\": " INT64_FORMAT
+					 ", \"events\": [", r->version, r->position);
+	for (int i = 0; i < nevents; i++)
+	{
+		appendStringInfo(&buf, "%s{\"id\": \"%s\", \"type\": ", i ? ", " : "",
+						 DatumGetCString(DirectFunctionCall1(uuid_out,
+															 UUIDPGetDatum(&events[i].id))));
+		escape_json(&buf, events[i].type);
+		appendStringInfo(&buf, ", \"version\": " INT64_FORMAT ", \"position\": " INT64_FORMAT "}",
+						 r->first_version + i, r->first_position + i);
+	}
+	appendStringInfoString(&buf, "]}");
+	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
+}
+
+/* The built-in {"type":"append","stream","expected_version"?,"events"} */
+static Jsonb *
+execute_append(EsCall *call, const char *tenant, Jsonb *command)
+{
+	char	   *stream = es_jsonb_required_text(command, "stream");
+	JsonbValue *events_value = es_jsonb_field(command, "events");
+	int64		expected = 0;
+	bool		has_expected;
+	EsEventInput *events;
+	int			nevents;
+	EsAppendResult result;
+
+	es_validate_stream(stream);
+	has_expected = es_jsonb_int_field(command, "expected_version", &expected);
+	if (has_expected && expected < 0)
+		es_raise(ERRCODE_ES_MALFORMED, "{\"field\": \"expected_version\"}",
+				 "expected_version must not be negative");
+	events = es_parse_events(events_value ? JsonbValueToJsonb(events_value) : NULL,
+							 &nevents);
+	es_append_events(call, tenant, stream, has_expected, expected,
+					 events, nevents, &result);
+	return append_result_json(stream, events, nevents, &result);
+}
+
+/* es_execute(tenant text, command jsonb) returns jsonb */
+Datum
+es_execute(PG_FUNCTION_ARGS)
+{
+	char	   *tenant = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
+	Jsonb	   *command = PG_ARGISNULL(1) ? NULL : PG_GETARG_JSONB_P(1);
+	char	   *type;
+	pg_uuid_t	id;
+	bool		has_id;
+	Jsonb	   *result = NULL;
+	EsCall		call;
+
+	es_validate_tenant_id(tenant);
+	if (command == NULL || !JB_ROOT_IS_OBJECT(command))
+		es_raise(ERRCODE_ES_INVALID, "{\"argument\": \"command\"}",
+				 "command must be a JSON object");
+	type = es_jsonb_required_text(command, "type");
+	has_id = command_id(command, &id);
+
+	es_call_begin(&call);
+	es_check_tenant(&call, tenant, ES_ACCESS_WRITE);
+	if (has_id)
+	{
+		es_lock(ES_LOCK_COMMAND, tenant, (const char *) id.data, UUID_LEN, ExclusiveLock);
+		result = stored_result(tenant, &id);
+	}
+	if (result == NULL)
+	{
+		if (strcmp(type, "append") == 0)
+			result = execute_append(&call, tenant, command);
+		else
+			es_raise(ERRCODE_ES_INVALID,
+					 psprintf("{\"type\": %s}", es_json_quote(type)),
+					 "unknown command type \"%s\"", type);
+		if (has_id)
+			store_result(tenant, &id, type, result);
+	}
+	es_call_end(&call);
+	PG_RETURN_JSONB_P(result);
+}
+
+/* es_get_command(tenant text, command_id uuid) returns jsonb */
+Datum
+es_get_command(PG_FUNCTION_ARGS)
+{
+	char	   *tenant = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
+	Jsonb	   *result;
+	EsCall		call;
+
+	es_validate_tenant_id(tenant);
+	if (PG_ARGISNULL(1))
+		es_raise(ERRCODE_ES_MALFORMED, "{\"argument\": \"command_id\"}",
+				 "command_id must not be null");
+	es_call_begin(&call);
+	es_check_tenant(&call, tenant, ES_ACCESS_READ);
+	result = stored_result(tenant, PG_GETARG_UUID_P(1));
+	es_call_end(&call);
+	if (result == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_JSONB_P(result);
+}

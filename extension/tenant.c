@@ -1,0 +1,438 @@
+/*-------------------------------------------------------------------------
+ *
+ * tenant.c
+ *	  Tenant lifecycle and grants, the RLS tenant function, and the
+ *	  immutability trigger of the event table.
+ *
+ * Administrators (superusers and members of es_admin) manage tenants.
+ * The gateway role may create, read and list them, because the REST API
+ * exposes those to admin tokens.  Suspend and delete take the tenant
+ * state lock exclusively, so they wait for in-flight writes and no write
+ * lands after they commit.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "errors.h"
+#include "es_saas.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "spi_util.h"
+#include "storage/proc.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+
+PG_FUNCTION_INFO_V1(es_create_tenant);
+PG_FUNCTION_INFO_V1(es_get_tenant);
+PG_FUNCTION_INFO_V1(es_list_tenants);
+PG_FUNCTION_INFO_V1(es_suspend_tenant);
+PG_FUNCTION_INFO_V1(es_resume_tenant);
+PG_FUNCTION_INFO_V1(es_delete_tenant);
+PG_FUNCTION_INFO_V1(es_grant_tenant);
+PG_FUNCTION_INFO_V1(es_revoke_tenant);
+PG_FUNCTION_INFO_V1(es_current_tenant);
+PG_FUNCTION_INFO_V1(es_events_immutable);
+
+#define TENANT_JSON \
+	"pg_catalog.jsonb_build_object('id', t.tenant_id, 'name', t.name, " \
+	"'status', t.status, 'created_at', t.created_at, 'settings', t.settings)"
+
+/* Tenant whose rows es_delete_tenant is erasing; NULL otherwise */
+static char *purging_tenant = NULL;
+
+static char *
+text_arg(FunctionCallInfo fcinfo, int argno)
+{
+	return PG_ARGISNULL(argno) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(argno));
+}
+
+static void
+raise_unknown_tenant(const char *tenant)
+{
+	es_raise(ERRCODE_ES_NOT_FOUND,
+			 psprintf("{\"tenant\": %s}", es_json_quote(tenant)),
+			 "tenant \"%s\" does not exist", tenant);
+}
+
+/* The tenant as jsonb, copied out of SPI; NULL when it does not exist. */
+static Jsonb *
+tenant_json(const char *tenant)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1];
+	bool		isnull;
+
+	es_plan(&plan,
+			"SELECT " TENANT_JSON " FROM es_saas.tenants t "
+			"WHERE t.tenant_id OPERATOR(pg_catalog.=) $1",
+			1, argtypes);
+	values[0] = CStringGetTextDatum(tenant);
+	if (es_exec(plan, values, NULL, false, 1) == 0)
+		return NULL;
+	return DatumGetJsonbP(es_result_copy(0, 1, &isnull));
+}
+
+/* es_create_tenant(tenant text, name text, settings jsonb) returns jsonb */
+Datum
+es_create_tenant(PG_FUNCTION_ARGS)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[3] = {TEXTOID, TEXTOID, JSONBOID};
+	char	   *tenant = text_arg(fcinfo, 0);
+	Datum		values[3];
+	char		nulls[3] = {' ', ' ', ' '};
+	Jsonb	   *settings = NULL;
+	Jsonb	   *result;
+	bool		isnull;
+	EsCall		call;
+
+	es_validate_tenant_id(tenant);
+	if (!PG_ARGISNULL(2))
+	{
+		settings = PG_GETARG_JSONB_P(2);
+		if (!JB_ROOT_IS_OBJECT(settings))
+			es_raise(ERRCODE_ES_INVALID, "{\"argument\": \"settings\"}",
+					 "settings must be a JSON object");
+	}
+
+	es_call_begin(&call);
+	es_require_admin(&call, true);
+	es_plan(&plan,
+			"INSERT INTO es_saas.tenants AS t (tenant_id, name, settings) "
+			"VALUES ($1, $2, COALESCE($3, '{}'::pg_catalog.jsonb)) "
+			"ON CONFLICT DO NOTHING RETURNING " TENANT_JSON,
+			3, argtypes);
+	values[0] = CStringGetTextDatum(tenant);
+	values[1] = PG_ARGISNULL(1) ? (Datum) 0 : PG_GETARG_DATUM(1);
+	nulls[1] = PG_ARGISNULL(1) ? 'n' : ' ';
+	values[2] = settings ? JsonbPGetDatum(settings) : (Datum) 0;
+	nulls[2] = settings ? ' ' : 'n';
+	if (es_exec(plan, values, nulls, false, 0) == 0)
+		es_raise(ERRCODE_ES_CONFLICT,
+				 psprintf("{\"tenant\": %s}", es_json_quote(tenant)),
+				 "tenant \"%s\" already exists", tenant);
+	result = DatumGetJsonbP(es_result_copy(0, 1, &isnull));
+	es_call_end(&call);
+	PG_RETURN_JSONB_P(result);
+}
+
+/* es_get_tenant(tenant text) returns jsonb */
+Datum
+es_get_tenant(PG_FUNCTION_ARGS)
+{
+	char	   *tenant = text_arg(fcinfo, 0);
+	Jsonb	   *result;
+	EsCall		call;
+
+	es_validate_tenant_id(tenant);
+	es_call_begin(&call);
+	es_check_tenant(&call, tenant, ES_ACCESS_READ);
+	result = tenant_json(tenant);
+	if (result == NULL)
+		raise_unknown_tenant(tenant);
+	es_call_end(&call);
+	PG_RETURN_JSONB_P(result);
+}
+
+/* es_list_tenants() returns setof jsonb: all for admins, else the granted ones */
+Datum
+es_list_tenants(PG_FUNCTION_ARGS)
+{
+	static SPIPlanPtr all_plan = NULL;
+	static SPIPlanPtr granted_plan = NULL;
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1];
+	EsCall		call;
+	uint64		n;
+
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	es_call_begin(&call);
+	if (es_role_is_admin(call.caller) || es_role_is_gateway(call.caller))
+	{
+		es_plan(&all_plan,
+				"SELECT " TENANT_JSON " FROM es_saas.tenants t ORDER BY t.tenant_id",
+				0, NULL);
+		n = es_exec(all_plan, NULL, NULL, true, 0);
+	}
+	else
+	{
+		es_plan(&granted_plan,
+				"SELECT " TENANT_JSON " FROM es_saas.tenants t "
+				"WHERE EXISTS (SELECT FROM es_saas.tenant_grants g "
+				"JOIN pg_catalog.pg_roles r ON r.rolname OPERATOR(pg_catalog.=) g.role_name "
+				"WHERE g.tenant_id OPERATOR(pg_catalog.=) t.tenant_id "
+				"AND pg_catalog.pg_has_role($1, r.oid, 'USAGE')) "
+				"ORDER BY t.tenant_id",
+				1, argtypes);
+		values[0] = ObjectIdGetDatum(call.caller);
+		n = es_exec(granted_plan, values, NULL, true, 0);
+	}
+	for (uint64 i = 0; i < n; i++)
+	{
+		bool		isnull;
+		Datum		row = es_result_datum(i, 1, &isnull);
+
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &row, &isnull);
+	}
+	es_call_end(&call);
+	return (Datum) 0;
+}
+
+/* Set a tenant's status, waiting for its in-flight writes. */
+static Datum
+set_status(FunctionCallInfo fcinfo, const char *status)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[2] = {TEXTOID, TEXTOID};
+	char	   *tenant = text_arg(fcinfo, 0);
+	Datum		values[2];
+	Jsonb	   *result;
+	bool		isnull;
+	EsCall		call;
+
+	es_validate_tenant_id(tenant);
+	es_call_begin(&call);
+	es_require_admin(&call, false);
+	es_lock(ES_LOCK_TENANT_STATE, tenant, NULL, 0, ExclusiveLock);
+	es_plan(&plan,
+			"UPDATE es_saas.tenants AS t SET status = $2 "
+			"WHERE t.tenant_id OPERATOR(pg_catalog.=) $1 RETURNING " TENANT_JSON,
+			2, argtypes);
+	values[0] = CStringGetTextDatum(tenant);
+	values[1] = CStringGetTextDatum(status);
+	if (es_exec(plan, values, NULL, false, 0) == 0)
+		raise_unknown_tenant(tenant);
+	result = DatumGetJsonbP(es_result_copy(0, 1, &isnull));
+	es_call_end(&call);
+	PG_RETURN_JSONB_P(result);
+}
+
+/* es_suspend_tenant(tenant text) returns jsonb */
+Datum
+es_suspend_tenant(PG_FUNCTION_ARGS)
+{
+	return set_status(fcinfo, "suspended");
+}
+
+/* es_resume_tenant(tenant text) returns jsonb */
+Datum
+es_resume_tenant(PG_FUNCTION_ARGS)
+{
+	return set_status(fcinfo, "active");
+}
+
+/* Run one DELETE ... WHERE tenant_id = $1 of the purge; returns rows deleted. */
+static uint64
+purge_table(SPIPlanPtr *slot, const char *sql, const char *tenant)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1];
+
+	es_plan(slot, sql, 1, argtypes);
+	values[0] = CStringGetTextDatum(tenant);
+	return es_exec(*slot, values, NULL, false, 0);
+}
+
+/*
+ * es_delete_tenant(tenant text) returns jsonb
+ *
+ * Erases every row of the tenant from every table of the extension, and
+ * nothing else.  The only path allowed past the immutability trigger.
+ */
+Datum
+es_delete_tenant(PG_FUNCTION_ARGS)
+{
+	static SPIPlanPtr plans[4];
+	char	   *tenant = text_arg(fcinfo, 0);
+	uint64		events_deleted = 0;
+	EsCall		call;
+	Jsonb	   *result;
+
+	es_validate_tenant_id(tenant);
+	es_call_begin(&call);
+	es_require_admin(&call, false);
+	es_lock(ES_LOCK_TENANT_STATE, tenant, NULL, 0, ExclusiveLock);
+	if (tenant_json(tenant) == NULL)
+		raise_unknown_tenant(tenant);
+
+	purging_tenant = MemoryContextStrdup(TopTransactionContext, tenant);
+	PG_TRY();
+	{
+		events_deleted = purge_table(&plans[0],
+									 "DELETE FROM es_saas.events "
+									 "WHERE tenant_id OPERATOR(pg_catalog.=) $1", tenant);
+	}
+	PG_FINALLY();
+	{
+		purging_tenant = NULL;
+	}
+	PG_END_TRY();
+	purge_table(&plans[1],
+				"DELETE FROM es_saas.commands WHERE tenant_id OPERATOR(pg_catalog.=) $1",
+				tenant);
+	purge_table(&plans[2],
+				"DELETE FROM es_saas.tenant_grants WHERE tenant_id OPERATOR(pg_catalog.=) $1",
+				tenant);
+	purge_table(&plans[3],
+				"DELETE FROM es_saas.tenants WHERE tenant_id OPERATOR(pg_catalog.=) $1",
+				tenant);
+	es_call_end(&call);
+
+	result = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(
+		psprintf("{\"id\": %s, \"status\": \"deleted\", \"events_deleted\": " UINT64_FORMAT "}",
+				 es_json_quote(tenant), events_deleted))));
+	PG_RETURN_JSONB_P(result);
+}
+
+/* Role argument as an existing role's name; ES400/ES404 otherwise. */
+static char *
+role_arg(FunctionCallInfo fcinfo)
+{
+	char	   *role;
+
+	if (PG_ARGISNULL(0))
+		es_raise(ERRCODE_ES_MALFORMED, "{\"argument\": \"role\"}",
+				 "role must not be null");
+	role = pstrdup(NameStr(*PG_GETARG_NAME(0)));
+	if (!OidIsValid(get_role_oid(role, true)))
+		es_raise(ERRCODE_ES_NOT_FOUND,
+				 psprintf("{\"role\": %s}", es_json_quote(role)),
+				 "role \"%s\" does not exist", role);
+	return role;
+}
+
+/* Insert or delete the grant row of (role, tenant). */
+static void
+change_grant(FunctionCallInfo fcinfo, bool grant)
+{
+	static SPIPlanPtr grant_plan = NULL;
+	static SPIPlanPtr revoke_plan = NULL;
+	Oid			argtypes[2] = {TEXTOID, NAMEOID};
+	char	   *role = role_arg(fcinfo);
+	char	   *tenant = text_arg(fcinfo, 1);
+	Datum		values[2];
+	EsCall		call;
+
+	es_validate_tenant_id(tenant);
+	es_call_begin(&call);
+	es_require_admin(&call, false);
+	if (tenant_json(tenant) == NULL)
+		raise_unknown_tenant(tenant);
+	values[0] = CStringGetTextDatum(tenant);
+	values[1] = DirectFunctionCall1(namein, CStringGetDatum(role));
+	if (grant)
+	{
+		es_plan(&grant_plan,
+				"INSERT INTO es_saas.tenant_grants (tenant_id, role_name) "
+				"VALUES ($1, $2) ON CONFLICT DO NOTHING",
+				2, argtypes);
+		es_exec(grant_plan, values, NULL, false, 0);
+	}
+	else
+	{
+		es_plan(&revoke_plan,
+				"DELETE FROM es_saas.tenant_grants "
+				"WHERE tenant_id OPERATOR(pg_catalog.=) $1 "
+				"AND role_name OPERATOR(pg_catalog.=) $2",
+				2, argtypes);
+		es_exec(revoke_plan, values, NULL, false, 0);
+	}
+	es_call_end(&call);
+}
+
+/* es_grant_tenant(role name, tenant text) */
+Datum
+es_grant_tenant(PG_FUNCTION_ARGS)
+{
+	change_grant(fcinfo, true);
+	PG_RETURN_VOID();
+}
+
+/* es_revoke_tenant(role name, tenant text) */
+Datum
+es_revoke_tenant(PG_FUNCTION_ARGS)
+{
+	change_grant(fcinfo, false);
+	PG_RETURN_VOID();
+}
+
+/*
+ * es_saas.current_tenant() returns text
+ *
+ * The tenant row-level security shows: es_saas.tenant when the current
+ * role may act for it, else NULL, so a missing or forged setting shows
+ * nothing.  Cached per transaction, role and setting, because policies
+ * call it once per row.
+ */
+Datum
+es_current_tenant(PG_FUNCTION_ARGS)
+{
+	static LocalTransactionId cached_lxid = InvalidLocalTransactionId;
+	static Oid	cached_role = InvalidOid;
+	static char cached_setting[ES_MAX_TENANT_LEN + 1];
+	static bool cached_allowed = false;
+	const char *setting = es_tenant_setting;
+	Oid			role = GetUserId();
+
+	if (setting == NULL || setting[0] == '\0' || strlen(setting) > ES_MAX_TENANT_LEN)
+		PG_RETURN_NULL();
+
+	if (!(cached_lxid == MyProc->lxid && cached_role == role &&
+		  strcmp(cached_setting, setting) == 0))
+	{
+		bool		allowed;
+
+		if (es_role_is_admin(role) || es_role_is_gateway(role))
+			allowed = true;
+		else
+		{
+			EsCall		call;
+
+			es_call_begin(&call);
+			allowed = es_role_has_grant(role, setting);
+			es_call_end(&call);
+		}
+		cached_lxid = MyProc->lxid;
+		cached_role = role;
+		strlcpy(cached_setting, setting, sizeof(cached_setting));
+		cached_allowed = allowed;
+	}
+	if (!cached_allowed)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(setting));
+}
+
+/*
+ * Trigger refusing UPDATE, DELETE and TRUNCATE of stored events, for the
+ * table owner too; only es_delete_tenant's purge of its own tenant passes.
+ */
+Datum
+es_events_immutable(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "es_events_immutable: not called by trigger manager");
+
+	if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) &&
+		TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) && purging_tenant != NULL)
+	{
+		bool		isnull;
+		Datum		t = heap_getattr(trigdata->tg_trigtuple, Anum_es_events_tenant_id,
+									 trigdata->tg_relation->rd_att, &isnull);
+
+		if (!isnull && strcmp(TextDatumGetCString(t), purging_tenant) == 0)
+			return PointerGetDatum(trigdata->tg_trigtuple);
+	}
+	es_raise(ERRCODE_ES_FORBIDDEN, "{\"table\": \"es_saas.events\"}",
+			 "events are immutable: UPDATE, DELETE and TRUNCATE are not allowed");
+}

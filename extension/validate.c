@@ -1,0 +1,368 @@
+/*-------------------------------------------------------------------------
+ *
+ * validate.c
+ *	  Checks of tenant ids, stream names and event batches.
+ *
+ * Pure functions of their input (plus the limit GUCs): they never touch
+ * the database, so every bad argument is refused before anything is
+ * locked or written.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "errors.h"
+#include "es_saas.h"
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/uuid.h"
+
+static const char *const event_keys[] = {"type", "data", "metadata", "id"};
+
+/* ^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$ */
+void
+es_validate_tenant_id(const char *tenant)
+{
+	size_t		len;
+
+	if (tenant == NULL)
+		es_raise(ERRCODE_ES_MALFORMED, "{\"argument\": \"tenant\"}",
+				 "tenant must not be null");
+
+	len = strlen(tenant);
+	if (len == 0 || len > ES_MAX_TENANT_LEN || !isalnum((unsigned char) tenant[0]))
+		goto bad;
+	for (size_t i = 1; i < len; i++)
+	{
+		unsigned char c = (unsigned char) tenant[i];
+
+		if (!(isalnum(c) || c == '.' || c == '_' || c == '-') || c >= 0x80)
+			goto bad;
+	}
+	return;
+
+bad:
+	es_raise(ERRCODE_ES_MALFORMED,
+			 "{\"argument\": \"tenant\", \"pattern\": \"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$\"}",
+			 "invalid tenant id");
+}
+
+/* True when s (len bytes of valid UTF-8) holds a C0 or C1 control character. */
+static bool
+has_control_chars(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+	{
+		unsigned char c = (unsigned char) s[i];
+
+		if (c < 0x20 || c == 0x7F)
+			return true;
+		/* U+0080..U+009F are encoded as C2 80..C2 9F */
+		if (c == 0xC2 && i + 1 < len &&
+			(unsigned char) s[i + 1] >= 0x80 && (unsigned char) s[i + 1] <= 0x9F)
+			return true;
+	}
+	return false;
+}
+
+/* 1..255 bytes of UTF-8 without control characters. */
+void
+es_validate_stream(const char *stream)
+{
+	size_t		len;
+
+	if (stream == NULL)
+		es_raise(ERRCODE_ES_MALFORMED, "{\"argument\": \"stream\"}",
+				 "stream must not be null");
+	len = strlen(stream);
+	if (len == 0 || len > ES_MAX_STREAM_LEN)
+		es_raise(ERRCODE_ES_MALFORMED,
+				 "{\"argument\": \"stream\", \"max_bytes\": 255}",
+				 "stream name must be 1 to 255 bytes long");
+	if (has_control_chars(stream, len))
+		es_raise(ERRCODE_ES_MALFORMED, "{\"argument\": \"stream\"}",
+				 "stream name must not contain control characters");
+}
+
+/* The part of the stream name before the first '-' (Message DB rule). */
+char *
+es_stream_category(const char *stream)
+{
+	const char *dash = strchr(stream, '-');
+
+	return dash ? pnstrdup(stream, dash - stream) : pstrdup(stream);
+}
+
+/* Validate a max_count argument and clamp it to es_saas.max_read_count. */
+int
+es_clamp_count(int32 max_count)
+{
+	if (max_count < 0)
+		es_raise(ERRCODE_ES_MALFORMED, "{\"argument\": \"max_count\"}",
+				 "max_count must not be negative");
+	return Min(max_count, es_max_read_count);
+}
+
+/* Parse a UUID in its canonical 8-4-4-4-12 form (any case); false if bad. */
+bool
+es_parse_uuid(const char *str, pg_uuid_t *uuid)
+{
+	int			nibbles = 0;
+
+	for (const char *p = str; *p; p++)
+	{
+		int			v;
+		int			pos = (int) (p - str);
+
+		if (pos == 8 || pos == 13 || pos == 18 || pos == 23)
+		{
+			if (*p != '-')
+				return false;
+			continue;
+		}
+		if (*p >= '0' && *p <= '9')
+			v = *p - '0';
+		else if (*p >= 'a' && *p <= 'f')
+			v = *p - 'a' + 10;
+		else if (*p >= 'A' && *p <= 'F')
+			v = *p - 'A' + 10;
+		else
+			return false;
+		if (nibbles >= UUID_LEN * 2)
+			return false;
+		if (nibbles % 2 == 0)
+			uuid->data[nibbles / 2] = (unsigned char) (v << 4);
+		else
+			uuid->data[nibbles / 2] |= (unsigned char) v;
+		nibbles++;
+	}
+	return nibbles == UUID_LEN * 2 && strlen(str) == 36;
+}
+
+/* Nesting depth of a jsonb document (a scalar has depth 0). */
+int
+es_jsonb_depth(Jsonb *jb)
+{
+	JsonbIterator *it = JsonbIteratorInit(&jb->root);
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	int			depth = 0;
+	int			max_depth = 0;
+
+	while ((tok = JsonbIteratorNext(&it, &v, false)) != WJB_DONE)
+	{
+		if (tok == WJB_BEGIN_ARRAY || tok == WJB_BEGIN_OBJECT)
+		{
+			depth++;
+			max_depth = Max(max_depth, depth);
+			if (max_depth > es_max_json_depth)
+				break;			/* deep enough to refuse; stop early */
+		}
+		else if (tok == WJB_END_ARRAY || tok == WJB_END_OBJECT)
+			depth--;
+	}
+	/* a raw scalar is wrapped in a one-element pseudo array */
+	if (JB_ROOT_IS_SCALAR(jb))
+		max_depth = 0;
+	return max_depth;
+}
+
+/* Value of key in a jsonb object, or NULL when absent or not an object. */
+JsonbValue *
+es_jsonb_field(Jsonb *obj, const char *key)
+{
+	JsonbValue	k;
+
+	if (obj == NULL || !JB_ROOT_IS_OBJECT(obj))
+		return NULL;
+	k.type = jbvString;
+	k.val.string.val = (char *) key;
+	k.val.string.len = strlen(key);
+	return findJsonbValueFromContainer(&obj->root, JB_FOBJECT, &k);
+}
+
+/* Text of a string field; NULL when absent, JSON null or not a string. */
+char *
+es_jsonb_text_field(Jsonb *obj, const char *key, bool *found)
+{
+	JsonbValue *v = es_jsonb_field(obj, key);
+
+	if (found)
+		*found = (v != NULL && v->type != jbvNull);
+	if (v == NULL || v->type != jbvString)
+		return NULL;
+	return pnstrdup(v->val.string.val, v->val.string.len);
+}
+
+/* Raise ES422 about events[index].field. */
+static void
+event_error(int index, const char *field, const char *problem)
+{
+	char	   *detail = psprintf("{\"index\": %d, \"field\": %s}",
+								  index, es_json_quote(field));
+
+	es_raise(ERRCODE_ES_INVALID, detail, "events[%d].%s %s", index, field, problem);
+}
+
+/* Check the byte size and depth limits of one event part. */
+static void
+check_event_part(Jsonb *part, int index, const char *field, int64 *bytes)
+{
+	char	   *text;
+
+	if (es_jsonb_depth(part) > es_max_json_depth)
+		event_error(index, field,
+					psprintf("is nested deeper than es_saas.max_json_depth (%d)",
+							 es_max_json_depth));
+	text = JsonbToCString(NULL, &part->root, VARSIZE(part));
+	*bytes += strlen(text);
+	pfree(text);
+}
+
+/*
+ * Validate an es_append batch and return its events.
+ *
+ * events must be a non-empty JSON array of event objects
+ * {"type", "data", "metadata"?, "id"?}; anything else is ES422 naming the
+ * element, a batch or event over the limits is ES429.
+ */
+EsEventInput *
+es_parse_events(Jsonb *events, int *nevents)
+{
+	EsEventInput *result;
+	int			n;
+
+	if (events == NULL || !JB_ROOT_IS_ARRAY(events) || JB_ROOT_IS_SCALAR(events))
+		es_raise(ERRCODE_ES_INVALID, "{\"argument\": \"events\"}",
+				 "events must be a non-empty JSON array of event objects");
+	n = JB_ROOT_COUNT(events);
+	if (n == 0)
+		es_raise(ERRCODE_ES_INVALID, "{\"argument\": \"events\"}",
+				 "events must be a non-empty JSON array of event objects");
+	if (n > es_max_batch_events)
+		es_raise(ERRCODE_ES_LIMIT,
+				 psprintf("{\"limit\": \"es_saas.max_batch_events\", \"max\": %d, \"actual\": %d}",
+						  es_max_batch_events, n),
+				 "too many events in one append: %d (limit %d)", n, es_max_batch_events);
+
+	result = palloc0(sizeof(EsEventInput) * n);
+	for (int i = 0; i < n; i++)
+	{
+		JsonbValue *elem = getIthJsonbValueFromContainer(&events->root, i);
+		Jsonb	   *obj;
+		JsonbIterator *it;
+		JsonbValue	v;
+		JsonbIteratorToken tok;
+		JsonbValue *field;
+		int64		bytes = 0;
+
+		if (elem->type != jbvBinary || !JsonContainerIsObject(elem->val.binary.data))
+			event_error(i, "", "must be a JSON object");
+		obj = JsonbValueToJsonb(elem);
+
+		/* refuse unknown keys: a misspelt "metdata" must not vanish */
+		it = JsonbIteratorInit(&obj->root);
+		while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+		{
+			bool		known = false;
+
+			if (tok != WJB_KEY)
+				continue;
+			for (size_t k = 0; k < lengthof(event_keys); k++)
+				if ((size_t) v.val.string.len == strlen(event_keys[k]) &&
+					memcmp(v.val.string.val, event_keys[k], v.val.string.len) == 0)
+					known = true;
+			if (!known)
+				event_error(i, pnstrdup(v.val.string.val, v.val.string.len),
+							"is not an event field (type, data, metadata, id)");
+		}
+
+		field = es_jsonb_field(obj, "type");
+		if (field == NULL || field->type != jbvString ||
+			field->val.string.len < 1 || field->val.string.len > ES_MAX_TYPE_LEN)
+			event_error(i, "type", "must be a string of 1 to 255 bytes");
+		result[i].type = pnstrdup(field->val.string.val, field->val.string.len);
+		if (has_control_chars(result[i].type, field->val.string.len))
+			event_error(i, "type", "must not contain control characters");
+
+		field = es_jsonb_field(obj, "data");
+		if (field == NULL)
+			event_error(i, "data", "is required (any JSON value)");
+		result[i].data = JsonbValueToJsonb(field);
+		check_event_part(result[i].data, i, "data", &bytes);
+
+		field = es_jsonb_field(obj, "metadata");
+		if (field == NULL || field->type == jbvNull)
+			result[i].metadata = NULL;
+		else if (field->type != jbvBinary || !JsonContainerIsObject(field->val.binary.data))
+			event_error(i, "metadata", "must be a JSON object");
+		else
+		{
+			result[i].metadata = JsonbValueToJsonb(field);
+			check_event_part(result[i].metadata, i, "metadata", &bytes);
+		}
+
+		if (bytes > es_max_event_bytes)
+			es_raise(ERRCODE_ES_LIMIT,
+					 psprintf("{\"index\": %d, \"limit\": \"es_saas.max_event_bytes\", \"max\": %d, \"actual\": " INT64_FORMAT "}",
+							  i, es_max_event_bytes, bytes),
+					 "events[%d] is too large: " INT64_FORMAT " bytes (limit %d)",
+					 i, bytes, es_max_event_bytes);
+
+		field = es_jsonb_field(obj, "id");
+		if (field != NULL && field->type != jbvNull)
+		{
+			char	   *idtext;
+
+			if (field->type != jbvString)
+				event_error(i, "id", "must be a UUID string");
+			idtext = pnstrdup(field->val.string.val, field->val.string.len);
+			if (!es_parse_uuid(idtext, &result[i].id))
+				event_error(i, "id", "must be a UUID string");
+			result[i].id_given = true;
+		}
+	}
+	*nevents = n;
+	return result;
+}
+
+/*
+ * Integer field of a command or query object.  Returns false when absent
+ * or JSON null; ES422 when it is not an integral JSON number.
+ */
+bool
+es_jsonb_int_field(Jsonb *obj, const char *key, int64 *value)
+{
+	JsonbValue *v = es_jsonb_field(obj, key);
+	char	   *text;
+	char	   *end;
+
+	if (v == NULL || v->type == jbvNull)
+		return false;
+	if (v->type == jbvNumeric)
+	{
+		text = DatumGetCString(DirectFunctionCall1(numeric_out,
+												   NumericGetDatum(v->val.numeric)));
+		errno = 0;
+		*value = strtoll(text, &end, 10);
+		if (errno == 0 && *end == '\0' && end != text)
+			return true;
+	}
+	es_raise(ERRCODE_ES_INVALID,
+			 psprintf("{\"field\": %s}", es_json_quote(key)),
+			 "%s must be an integer", key);
+}
+
+/* Required string field of a command or query object (ES422 otherwise). */
+char *
+es_jsonb_required_text(Jsonb *obj, const char *key)
+{
+	char	   *value = es_jsonb_text_field(obj, key, NULL);
+
+	if (value == NULL)
+		es_raise(ERRCODE_ES_INVALID,
+				 psprintf("{\"field\": %s}", es_json_quote(key)),
+				 "%s must be a string", key);
+	return value;
+}

@@ -1,0 +1,29 @@
+/*
+ * handlers_queries.c - POST /api/v1/queries/execute -> es_query.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "db.h"
+
+static const es_stmt execute_query = {
+	"es_query", "SELECT es_query($1::text, $2::jsonb)::text", 2};
+
+es_status
+es_h_execute_query(es_request *req, es_response *resp, es_error *err)
+{
+	const char *params[2];
+	char *out = NULL;
+
+	if (!cJSON_IsObject(req->json))
+		return es_error_set(err, 400, "malformed_request", "query must be a JSON object");
+	params[0] = req->claims.tenant_id;
+	params[1] = req->body;
+	if (es_db_call_text(ES_SVC_QUERY_HANDLER, &execute_query, params, &out, err) != ES_OK)
+		return ES_FAIL;
+	if (out == NULL)
+		out = strdup("null");
+	es_response_json(resp, 200, out);
+	return ES_OK;
+}

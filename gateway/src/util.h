@@ -1,0 +1,50 @@
+/*
+ * util.h - small pure helpers: UTF-8 validation, UUID syntax, base64url,
+ * percent-decoding, integer parsing, JSON string escaping.  Thread-safe.
+ */
+#ifndef ES_UTIL_H
+#define ES_UTIL_H
+
+#include <stddef.h>
+
+#include "errors.h"
+
+/* 1 when buf[0..len) is well-formed UTF-8 without NUL bytes. */
+int es_utf8_valid(const char *buf, size_t len);
+
+/* 1 when s is a canonical 8-4-4-4-12 hex UUID. */
+int es_uuid_valid(const char *s);
+
+/* Decode base64url (no padding required, '=' tolerated at the end).
+ * Returns malloc'd buffer (NUL-terminated for convenience) or NULL on bad input. */
+unsigned char *es_b64url_decode(const char *in, size_t inlen, size_t *outlen);
+
+/* Encode base64url without padding; malloc'd NUL-terminated string. */
+char *es_b64url_encode(const unsigned char *in, size_t inlen);
+
+/* Percent-decode a path segment; NULL when malformed or it decodes to NUL
+ * or invalid UTF-8. '+' is kept as is (path semantics). */
+char *es_pct_decode(const char *in, size_t len, int plus_is_space);
+
+/* Parse a non-negative decimal integer (no sign, no spaces) <= max. */
+es_status es_parse_nonneg(const char *s, long long max, long long *out) ES_MUSTCHECK;
+
+/* Find query parameter `name` in a raw query string, percent-decoded into
+ * a malloc'd string (*out NULL when absent).  ES_FAIL when malformed. */
+es_status es_query_param(const char *qs, const char *name, char **out) ES_MUSTCHECK;
+
+/* Append JSON-escaped s (with quotes) to a growing buffer. */
+typedef struct es_buf {
+	char *data;
+	size_t len;
+	size_t cap;
+} es_buf;
+
+void es_buf_init(es_buf *b);
+void es_buf_free(es_buf *b);
+void es_buf_append(es_buf *b, const char *s, size_t len);
+void es_buf_puts(es_buf *b, const char *s);
+void es_buf_printf(es_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void es_buf_json_string(es_buf *b, const char *s);
+
+#endif

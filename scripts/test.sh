@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# make test: build, install, start a throwaway cluster, run every suite.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+root=$(pwd)
+dir=$root/tmp_check/cluster
+port=${ES_TEST_PORT:-54329}
+failed=0
+passed=0
+
+run_suite() {
+	local name=$1
+	shift
+	echo "=== $name"
+	if "$@"; then
+		passed=$((passed + 1))
+	else
+		echo "*** suite failed: $name"
+		failed=$((failed + 1))
+	fi
+}
+
+make -s PG_CFLAGS="-Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers" all || exit 1
+make -s install >/dev/null || exit 1
+
+scripts/cluster.sh stop "$dir" 2>/dev/null
+rm -rf "$dir"
+scripts/cluster.sh start "$dir" "$port" || { cat "$dir"/*.log; exit 1; }
+trap 'scripts/cluster.sh stop "$dir"' EXIT
+
+export PGHOST=$dir PGPORT=$port PGUSER=postgres
+
+run_suite "pg_regress + isolation" make -s installcheck
+[ -f regression.diffs ] && head -200 regression.diffs
+[ -f output_iso/regression.diffs ] && head -200 output_iso/regression.diffs
+
+createdb es_pgtap
+psql -q -d es_pgtap -c "CREATE EXTENSION pgtap" -c "CREATE EXTENSION es_saas"
+run_suite "pgTAP" pg_prove -d es_pgtap test/pgtap/*.sql
+
+for t in test/t/*.sh; do
+	[ -e "$t" ] || continue
+	run_suite "$t" bash "$t"
+done
+
+echo
+echo "suites: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
