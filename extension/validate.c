@@ -202,7 +202,8 @@ event_error(int index, const char *field, const char *problem)
 	char	   *detail = psprintf("{\"index\": %d, \"field\": %s}",
 								  index, es_json_quote(field));
 
-	es_raise(ERRCODE_ES_INVALID, detail, "events[%d].%s %s", index, field, problem);
+	es_raise(ERRCODE_ES_INVALID, detail, "events[%d]%s%s %s",
+			 index, field[0] ? "." : "", field, problem);
 }
 
 /* Check the byte size and depth limits of one event part. */
