@@ -45,7 +45,7 @@ SELECT es_create_tenant('app2') ->> 'id' AS id;
 SELECT * FROM es_append('app2', 'pay-1', 0, '[{"type":"A","data":1,"id":"a0000000-0000-4000-8000-000000000001"}]');
 
 -- stored events keep the given id and get one when absent
-SELECT id FROM es_read_stream('app', 'pay-1') ORDER BY version;
+SELECT id FROM es_read_stream('app', 'pay-1', 1, 2) ORDER BY version;
 SELECT count(DISTINCT id) = count(*) AS ids_unique, bool_and(id IS NOT NULL) AS ids_set
 FROM es_read_log('app');
 
