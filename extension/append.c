@@ -318,7 +318,7 @@ es_append_events(EsCall *call, const char *tenant, const char *stream,
 
 	check_duplicate_ids(events, nevents);
 	es_lock(ES_LOCK_STREAM, tenant, stream, strlen(stream), ExclusiveLock);
-	current = es_current_stream_version(tenant, stream);
+	current = es_current_stream_version(tenant, stream, true);
 
 	if (events[0].id_given &&
 		find_replay(tenant, stream, events, nevents, current, result))

@@ -114,7 +114,7 @@ es_scan_stream(const char *tenant, const char *stream, int64 from_version,
 {
 	Relation	index = index_open(es_relid("events_stream_version_key"), AccessShareLock);
 	ScanKeyData keys[3];
-	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	Snapshot	snapshot = RegisterSnapshot(GetTransactionSnapshot());
 	int			n;
 
 	init_text_key(&keys[0], 1, index, tenant);
@@ -163,14 +163,19 @@ es_scan_log(const char *tenant, const char *category, int64 after_position,
 					   max_count, sink, arg);
 }
 
-/* Version of the stream's last committed event, 0 when it has none. */
+/*
+ * Version of the stream's last event, 0 when it has none: as of the
+ * transaction's snapshot for readers, as of now (latest) for appenders,
+ * who hold the stream lock.
+ */
 int64
-es_current_stream_version(const char *tenant, const char *stream)
+es_current_stream_version(const char *tenant, const char *stream, bool latest)
 {
 	Relation	heap = table_open(es_relid("events"), AccessShareLock);
 	Relation	index = index_open(es_relid("events_stream_version_key"), AccessShareLock);
 	TupleTableSlot *slot = table_slot_create(heap, NULL);
-	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	Snapshot	snapshot = RegisterSnapshot(latest ? GetLatestSnapshot() :
+											GetTransactionSnapshot());
 	ScanKeyData keys[2];
 	IndexScanDesc scan;
 	int64		version = 0;
@@ -308,7 +313,7 @@ es_stream_version(PG_FUNCTION_ARGS)
 	es_validate_stream(stream);
 	es_call_begin(&call);
 	es_check_tenant(&call, tenant, ES_ACCESS_READ);
-	version = es_current_stream_version(tenant, stream);
+	version = es_current_stream_version(tenant, stream, false);
 	es_call_end(&call);
 	PG_RETURN_INT64(version);
 }

@@ -21,7 +21,8 @@ extern int	es_scan_stream(const char *tenant, const char *stream,
 extern int	es_scan_log(const char *tenant, const char *category,
 						int64 after_position, int max_count,
 						EsEventSink sink, void *arg);
-extern int64 es_current_stream_version(const char *tenant, const char *stream);
+extern int64 es_current_stream_version(const char *tenant, const char *stream,
+										bool latest);
 
 /* The event as a jsonb object with the contract's keys */
 extern Jsonb *es_event_to_jsonb(Datum *values);
