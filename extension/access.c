@@ -46,21 +46,18 @@ es_role_has_grant(Oid roleid, const char *tenant)
 	uint64		n;
 
 	es_plan(&plan,
-			"SELECT role_name FROM es_saas.tenant_grants "
+			"SELECT role FROM es_saas.tenant_grants "
 			"WHERE tenant_id OPERATOR(pg_catalog.=) $1",
 			1, argtypes);
 	values[0] = CStringGetTextDatum(tenant);
-	n = es_exec(plan, values, NULL, true, 0);
+	n = es_exec(plan, values, NULL, false, 0);
 	for (uint64 i = 0; i < n; i++)
 	{
 		bool		isnull;
-		Datum		name = es_result_datum(i, 1, &isnull);
-		Oid			granted;
+		Oid			granted = DatumGetObjectId(es_result_datum(i, 1, &isnull));
 
-		if (isnull)
-			continue;
-		granted = get_role_oid(NameStr(*DatumGetName(name)), true);
-		if (OidIsValid(granted) && has_privs_of_role(roleid, granted))
+		/* a dropped role's oid matches nobody */
+		if (!isnull && has_privs_of_role(roleid, granted))
 			return true;
 	}
 	return false;

@@ -32,6 +32,7 @@
 #include "log.h"
 #include "miscadmin.h"
 #include "read.h"
+#include "runtime.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
@@ -336,6 +337,8 @@ es_append_events(EsCall *call, const char *tenant, const char *stream,
 			generate_uuid(&events[i].id);
 
 	insert_with_positions(tenant, stream, current, events, nevents, result);
+	es_run_inline_projections(call, tenant, stream, events, nevents, result);
+	es_worker_wake_at_commit();
 
 	if (es_notify)
 		Async_Notify("es_saas_events", "");

@@ -32,4 +32,8 @@ extern void es_append_events(EsCall *call, const char *tenant, const char *strea
 							 EsEventInput *events, int nevents,
 							 EsAppendResult *result);
 
+/* The es_execute result document of an append */
+extern Jsonb *es_append_result_json(const char *stream, EsEventInput *events,
+									int nevents, EsAppendResult *r);
+
 #endif							/* ES_APPEND_H */

@@ -6,8 +6,8 @@
  * A command with an "id" runs at most once per tenant: the command lock on
  * (tenant, id) is held until commit, and the stored result is returned to
  * every later execution.  The built-in "append" command is es_append in
- * envelope form; other types are looked up in the handler registry (a
- * later release) and are ES422 until registered.
+ * envelope form; other types go to the decider loop of state.c and are
+ * ES422 until registered.
  *
  *-------------------------------------------------------------------------
  */
@@ -19,6 +19,7 @@
 #include "errors.h"
 #include "es_saas.h"
 #include "lib/stringinfo.h"
+#include "runtime.h"
 #include "spi_util.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
@@ -83,8 +84,8 @@ command_id(Jsonb *command, pg_uuid_t *id)
 }
 
 /* Result document of an append: {"stream","version","position","events"} */
-static Jsonb *
-append_result_json(const char *stream, EsEventInput *events, int nevents,
+Jsonb *
+es_append_result_json(const char *stream, EsEventInput *events, int nevents,
 				   EsAppendResult *r)
 {
 	StringInfoData buf;
@@ -128,7 +129,7 @@ execute_append(EsCall *call, const char *tenant, Jsonb *command)
 							 &nevents);
 	es_append_events(call, tenant, stream, has_expected, expected,
 					 events, nevents, &result);
-	return append_result_json(stream, events, nevents, &result);
+	return es_append_result_json(stream, events, nevents, &result);
 }
 
 /* es_execute(tenant text, command jsonb) returns jsonb */
@@ -162,9 +163,7 @@ es_execute(PG_FUNCTION_ARGS)
 		if (strcmp(type, "append") == 0)
 			result = execute_append(&call, tenant, command);
 		else
-			es_raise(ERRCODE_ES_INVALID,
-					 psprintf("{\"type\": %s}", es_json_quote(type)),
-					 "unknown command type \"%s\"", type);
+			result = es_execute_registered(&call, tenant, type, command);
 		if (has_id)
 			store_result(tenant, &id, type, result);
 	}

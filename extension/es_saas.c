@@ -1,11 +1,12 @@
 /*-------------------------------------------------------------------------
  *
  * es_saas.c
- *	  Module entry point: GUC definitions.
+ *	  Module entry point: GUC definitions, worker registration.
  *
  * Appends, reads, es_execute and es_query work without
- * shared_preload_libraries; the library is loaded on first use.  Limits
- * are PGC_SUSET so that a client cannot raise its own quota.
+ * shared_preload_libraries; the library is loaded on first use.  Only the
+ * async projection worker needs preloading.  Limits are PGC_SUSET so that
+ * a client cannot raise its own quota.
  *
  *-------------------------------------------------------------------------
  */
@@ -13,6 +14,9 @@
 
 #include "es_saas.h"
 #include "fmgr.h"
+#include "miscadmin.h"
+#include "registry.h"
+#include "runtime.h"
 #include "utils/guc.h"
 
 #include <limits.h>
@@ -79,6 +83,64 @@ _PG_init(void)
 							   NULL,
 							   PGC_USERSET, 0,
 							   NULL, NULL, NULL);
+
+	DefineCustomIntVariable("es_saas.command_retries",
+							"Times es_execute decides again after a concurrent append (ES409).",
+							NULL, &es_command_retries,
+							10, 0, 1000, PGC_SUSET, 0, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("es_saas.snapshot_every",
+							"Store a stream's folded state every this many events (0: never).",
+							NULL, &es_snapshot_every,
+							100, 0, INT_MAX, PGC_SUSET, 0, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("es_saas.worker_batch_size",
+							"Events a worker applies per (tenant, projection) transaction.",
+							NULL, &es_worker_batch_size,
+							100, 1, 100000, PGC_SIGHUP, 0, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("es_saas.worker_naptime",
+							"How long an idle worker sleeps when no append wakes it.",
+							NULL, &es_worker_naptime,
+							1000, 10, 3600 * 1000, PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("es_saas.worker_max_attempts",
+							"Attempts at an event before it is parked as a dead letter.",
+							NULL, &es_worker_max_attempts,
+							3, 1, 1000, PGC_SIGHUP, 0, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("es_saas.worker_retry_delay",
+							"First backoff after a failed event; doubles per attempt.",
+							NULL, &es_worker_retry_delay,
+							1000, 0, 3600 * 1000, PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("es_saas.worker_handler_timeout",
+							"Longest a projection handler may run on one event (0: no limit).",
+							NULL, &es_worker_handler_timeout,
+							10000, 0, INT_MAX, PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("es_saas.worker_batch_time",
+							"Time budget of one (tenant, projection) batch, so others get their turn.",
+							NULL, &es_worker_batch_time,
+							1000, 1, INT_MAX, PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+
+	/* PGC_POSTMASTER variables can only be defined while preloading */
+	if (process_shared_preload_libraries_in_progress)
+	{
+		DefineCustomIntVariable("es_saas.worker_count",
+								"Number of async projection workers.",
+								"Needs es_saas in shared_preload_libraries.",
+								&es_worker_count,
+								1, 0, 64, PGC_POSTMASTER, 0, NULL, NULL, NULL);
+
+		DefineCustomStringVariable("es_saas.worker_database",
+								   "Database whose async projections the workers apply.",
+								   NULL, &es_worker_database,
+								   "postgres", PGC_POSTMASTER, 0, NULL, NULL, NULL);
+
+		es_preloaded = true;
+		es_worker_init();
+	}
 
 	MarkGUCPrefixReserved("es_saas");
 }

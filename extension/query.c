@@ -5,8 +5,11 @@
  *
  * "stream", "log" and "category" answer {"events": [...]} through the same
  * scans as the read functions (so "log" and "category" are gap-safe too).
- * Unknown types are ES422; registered query functions, "state" and
- * "projection" come with the CQRS runtime.
+ * "state" folds a stream with its registered aggregate (optionally as of a
+ * version or a time: a temporal query), "projection" answers a read-model
+ * document, and other types go to query functions registered by the
+ * application, run as the caller with es_saas.tenant set to the tenant.
+ * Unknown types are ES422.
  *
  *-------------------------------------------------------------------------
  */
@@ -15,8 +18,13 @@
 #include "access.h"
 #include "errors.h"
 #include "es_saas.h"
+#include "access/xact.h"
+#include "handler.h"
 #include "read.h"
+#include "runtime.h"
 #include "spi_util.h"
+#include "utils/resowner.h"
+#include "utils/timestamp.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 
@@ -31,7 +39,7 @@ typedef struct EventArray
 } EventArray;
 
 /* Sink appending each event object to a jsonb array under construction. */
-static void
+static bool
 array_sink(void *arg, Datum *values)
 {
 	EventArray *array = (EventArray *) arg;
@@ -44,6 +52,7 @@ array_sink(void *arg, Datum *values)
 	v.val.binary.len = VARSIZE(event) - VARHDRSZ;
 	pushJsonbValue(&array->state, WJB_ELEM, &v);
 	MemoryContextSwitchTo(old);
+	return true;
 }
 
 /* Optional non-negative integer field; ES400 when negative. */
@@ -67,6 +76,141 @@ limit_field(Jsonb *query)
 	int64		limit = nonneg_field(query, "limit", DEFAULT_LIMIT);
 
 	return es_clamp_count((int32) Min(limit, PG_INT32_MAX));
+}
+
+/* A timestamptz from text; ES422 when it does not parse. */
+static TimestampTz
+parse_time(const char *text)
+{
+	MemoryContext oldcontext = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	volatile TimestampTz result = 0;
+	volatile bool ok = true;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcontext);
+	PG_TRY();
+	{
+		result = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in,
+														 CStringGetDatum(text),
+														 ObjectIdGetDatum(InvalidOid),
+														 Int32GetDatum(-1)));
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(oldcontext);
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+		ok = false;
+	}
+	PG_END_TRY();
+	if (!ok)
+		es_raise(ERRCODE_ES_INVALID, "{\"field\": \"as_of_time\"}",
+				 "as_of_time must be a timestamp (ISO 8601)");
+	return result;
+}
+
+/* {"type":"state","stream","as_of_version"?|"as_of_time"?} */
+static Jsonb *
+state_query(EsCall *call, const char *tenant, Jsonb *query)
+{
+	char	   *stream = es_jsonb_required_text(query, "stream");
+	char	   *category;
+	bool		has_time;
+	char	   *time_text = es_jsonb_text_field(query, "as_of_time", &has_time);
+	int64		max_version = PG_INT64_MAX;
+	bool		has_version;
+	TimestampTz max_time;
+	EsAggregate agg;
+	EsStreamState st;
+	StringInfoData buf;
+
+	es_validate_stream(stream);
+	has_version = es_jsonb_int_field(query, "as_of_version", &max_version);
+	if (has_version && max_version < 0)
+		es_raise(ERRCODE_ES_MALFORMED, "{\"field\": \"as_of_version\"}",
+				 "as_of_version must not be negative");
+	if (has_time && time_text == NULL)
+		es_raise(ERRCODE_ES_INVALID, "{\"field\": \"as_of_time\"}",
+				 "as_of_time must be a timestamp (ISO 8601)");
+	if (has_time && has_version)
+		es_raise(ERRCODE_ES_INVALID, "{\"field\": \"as_of_time\"}",
+				 "give as_of_version or as_of_time, not both");
+	if (has_time)
+		max_time = parse_time(time_text);
+	category = es_stream_category(stream);
+	if (!es_registry_installed() || !es_lookup_aggregate(category, &agg))
+		es_raise(ERRCODE_ES_INVALID,
+				 psprintf("{\"category\": %s}", es_json_quote(category)),
+				 "no aggregate is registered for category \"%s\"", category);
+	es_load_state(call, tenant, stream, &agg, max_version, has_time ? &max_time : NULL, &st);
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "{\"stream\": %s, \"version\": " INT64_FORMAT ", \"state\": %s}",
+					 es_json_quote(stream), st.version,
+					 JsonbToCString(NULL, &st.state->root, VARSIZE(st.state)));
+	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
+}
+
+/* {"type":"projection","name","key"}: the read-model document */
+static Jsonb *
+projection_query(const char *tenant, Jsonb *query)
+{
+	char	   *name = es_jsonb_required_text(query, "name");
+	char	   *key = es_jsonb_required_text(query, "key");
+	Jsonb	   *doc;
+
+	if (!es_registry_installed() || es_lookup_projection(name) == NULL)
+		es_raise(ERRCODE_ES_NOT_FOUND,
+				 psprintf("{\"projection\": %s}", es_json_quote(name)),
+				 "projection \"%s\" is not registered", name);
+	doc = es_doc_lookup(tenant, name, key);
+	if (doc == NULL)
+		es_raise(ERRCODE_ES_NOT_FOUND,
+				 psprintf("{\"projection\": %s, \"key\": %s}", es_json_quote(name), es_json_quote(key)),
+				 "projection \"%s\" has no document \"%s\"", name, key);
+	return doc;
+}
+
+/* Registered query types: fn(tenant, params) as the caller, in the tenant. */
+static Jsonb *
+other_query(EsCall *call, const char *tenant, const char *type, Jsonb *query)
+{
+	Oid			fn;
+	JsonbValue *params_value;
+	Jsonb	   *params;
+	Datum		result;
+	bool		isnull;
+
+	if (strcmp(type, "state") == 0)
+		return state_query(call, tenant, query);
+	if (strcmp(type, "projection") == 0)
+		return projection_query(tenant, query);
+
+	fn = es_registry_installed() ? es_lookup_query(type) : InvalidOid;
+	if (!OidIsValid(fn))
+		es_raise(ERRCODE_ES_INVALID,
+				 psprintf("{\"type\": %s}", es_json_quote(type)),
+				 "unknown query type \"%s\"", type);
+	params_value = es_jsonb_field(query, "params");
+	if (params_value == NULL || params_value->type == jbvNull)
+		params = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")));
+	else if (params_value->type == jbvBinary &&
+			 JsonContainerIsObject(params_value->val.binary.data))
+		params = JsonbValueToJsonb(params_value);
+	else
+		es_raise(ERRCODE_ES_INVALID, "{\"field\": \"params\"}",
+				 "params must be a JSON object");
+	result = es_call_handler(fn, call->caller, tenant, CStringGetTextDatum(tenant),
+							 JsonbPGetDatum(params), &isnull);
+	if (isnull)
+		return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("null")));
+	return DatumGetJsonbPCopy(result);
 }
 
 /* es_query(tenant text, query jsonb) returns jsonb */
@@ -113,9 +257,12 @@ es_query(PG_FUNCTION_ARGS)
 					limit_field(query), array_sink, &array);
 	}
 	else
-		es_raise(ERRCODE_ES_INVALID,
-				 psprintf("{\"type\": %s}", es_json_quote(type)),
-				 "unknown query type \"%s\"", type);
+	{
+		Jsonb	   *answer = other_query(&call, tenant, type, query);
+
+		es_call_end(&call);
+		PG_RETURN_JSONB_P(answer);
+	}
 	events_jb = JsonbValueToJsonb(pushJsonbValue(&array.state, WJB_END_ARRAY, NULL));
 	es_call_end(&call);
 

@@ -97,8 +97,9 @@ scan_events(const char *indexname, ScanKey keys, int nkeys, Snapshot snapshot,
 				v = PointerGetDatum(detoast_external_attr((struct varlena *) DatumGetPointer(v)));
 			values[i] = v;
 		}
-		sink(arg, values);
 		count++;
+		if (!sink(arg, values))
+			break;
 		CHECK_FOR_INTERRUPTS();
 	}
 	index_endscan(scan);
@@ -199,13 +200,14 @@ es_current_stream_version(const char *tenant, const char *stream, bool latest)
 }
 
 /* Sink writing es_event rows into a materialized SRF result. */
-static void
+static bool
 tuplestore_sink(void *arg, Datum *values)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) arg;
 	bool		nulls[ES_EVENT_NATTS] = {0};
 
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	return true;
 }
 
 static char *

@@ -12,8 +12,8 @@
 
 #include "es_saas.h"
 
-/* Called with the ES_EVENT_NATTS columns of the es_event type */
-typedef void (*EsEventSink) (void *arg, Datum *values);
+/* Called with the ES_EVENT_NATTS columns of the es_event type; false stops the scan */
+typedef bool (*EsEventSink) (void *arg, Datum *values);
 
 extern int	es_scan_stream(const char *tenant, const char *stream,
 						   int64 from_version, int max_count,

@@ -14,6 +14,7 @@
 #include "miscadmin.h"
 #include "spi_util.h"
 #include "utils/datum.h"
+#include "utils/memutils.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
@@ -53,11 +54,20 @@ es_table_owner(void)
 void
 es_call_begin(EsCall *call)
 {
+	MemoryContext callcxt = CurrentMemoryContext;
+
 	call->caller = GetUserId();
 	GetUserIdAndSecContext(&call->save_userid, &call->save_sec_context);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	call->connected = true;
+
+	/*
+	 * Keep allocating in the caller's context: results built between begin
+	 * and end must survive SPI_finish, which frees SPI's own contexts.
+	 * SPI result tuples stay in SPI memory and are copied when kept.
+	 */
+	MemoryContextSwitchTo(callcxt);
 	SetUserIdAndSecContext(es_table_owner(),
 						   call->save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
 }
@@ -77,7 +87,10 @@ es_plan(SPIPlanPtr *slot, const char *sql, int nargs, const Oid *argtypes)
 {
 	if (*slot == NULL)
 	{
+		MemoryContext cxt = CurrentMemoryContext;
 		SPIPlanPtr	plan = SPI_prepare(sql, nargs, (Oid *) argtypes);
+
+		MemoryContextSwitchTo(cxt);	/* SPI returns in its own context */
 
 		if (plan == NULL)
 			elog(ERROR, "SPI_prepare failed for \"%s\": %s",
@@ -93,7 +106,11 @@ uint64
 es_exec(SPIPlanPtr plan, const Datum *values, const char *nulls,
 		bool read_only, long count)
 {
+	MemoryContext cxt = CurrentMemoryContext;
 	int			rc = SPI_execute_plan(plan, (Datum *) values, nulls, read_only, count);
+
+	/* SPI leaves us in its procedure context, freed by SPI_finish */
+	MemoryContextSwitchTo(cxt);
 
 	if (rc < 0)
 		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
@@ -115,4 +132,15 @@ es_result_copy(int row, int col, bool *isnull)
 	if (*isnull)
 		return (Datum) 0;
 	return SPI_datumTransfer(d, att->attbyval, att->attlen);
+}
+
+MemoryContext
+es_upper_context(void)
+{
+	/* SPI_palloc allocates in the procedure context that called SPI_connect */
+	void	   *probe = SPI_palloc(1);
+	MemoryContext cxt = GetMemoryChunkContext(probe);
+
+	pfree(probe);
+	return cxt;
 }

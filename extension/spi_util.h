@@ -43,6 +43,9 @@ extern Datum es_result_datum(int row, int col, bool *isnull);
 /* Copy a jsonb/text result out of SPI memory into the caller's context */
 extern Datum es_result_copy(int row, int col, bool *isnull);
 
+/* Memory context that outlives the current SPI connection */
+extern MemoryContext es_upper_context(void);
+
 /* Oids of the extension's relations (looked up by name each call) */
 extern Oid	es_relid(const char *relname);
 extern Oid	es_table_owner(void);

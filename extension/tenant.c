@@ -16,6 +16,7 @@
 
 #include "access.h"
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "errors.h"
@@ -27,6 +28,8 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/timestamp.h"
 #include "utils/memutils.h"
 
 PG_FUNCTION_INFO_V1(es_create_tenant);
@@ -168,7 +171,7 @@ es_list_tenants(PG_FUNCTION_ARGS)
 		es_plan(&granted_plan,
 				"SELECT " TENANT_JSON " FROM es_saas.tenants t "
 				"WHERE EXISTS (SELECT FROM es_saas.tenant_grants g "
-				"JOIN pg_catalog.pg_roles r ON r.rolname OPERATOR(pg_catalog.=) g.role_name "
+				"JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) g.role "
 				"WHERE g.tenant_id OPERATOR(pg_catalog.=) t.tenant_id "
 				"AND pg_catalog.pg_has_role($1, r.oid, 'USAGE')) "
 				"ORDER BY t.tenant_id",
@@ -252,6 +255,10 @@ Datum
 es_delete_tenant(PG_FUNCTION_ARGS)
 {
 	static SPIPlanPtr plans[4];
+	static const char *const runtime_tables[] = {
+		"documents", "snapshots", "projection_checkpoints", "dead_letters"
+	};
+	static SPIPlanPtr runtime_plans[lengthof(runtime_tables)];
 	char	   *tenant = text_arg(fcinfo, 0);
 	uint64		events_deleted = 0;
 	EsCall		call;
@@ -279,6 +286,16 @@ es_delete_tenant(PG_FUNCTION_ARGS)
 	purge_table(&plans[1],
 				"DELETE FROM es_saas.commands WHERE tenant_id OPERATOR(pg_catalog.=) $1",
 				tenant);
+	/* tables of the CQRS runtime (1.1 on) */
+	for (int i = 0; i < lengthof(runtime_tables); i++)
+	{
+		Oid			nsp = get_namespace_oid(ES_SCHEMA, false);
+
+		if (OidIsValid(get_relname_relid(runtime_tables[i], nsp)))
+			purge_table(&runtime_plans[i],
+						psprintf("DELETE FROM es_saas.%s WHERE tenant_id OPERATOR(pg_catalog.=) $1",
+								 runtime_tables[i]), tenant);
+	}
 	purge_table(&plans[2],
 				"DELETE FROM es_saas.tenant_grants WHERE tenant_id OPERATOR(pg_catalog.=) $1",
 				tenant);
@@ -293,21 +310,23 @@ es_delete_tenant(PG_FUNCTION_ARGS)
 	PG_RETURN_JSONB_P(result);
 }
 
-/* Role argument as an existing role's name; ES400/ES404 otherwise. */
-static char *
+/* Role argument as an existing role's oid; ES400/ES404 otherwise. */
+static Oid
 role_arg(FunctionCallInfo fcinfo)
 {
 	char	   *role;
+	Oid			roleid;
 
 	if (PG_ARGISNULL(0))
 		es_raise(ERRCODE_ES_MALFORMED, "{\"argument\": \"role\"}",
 				 "role must not be null");
 	role = pstrdup(NameStr(*PG_GETARG_NAME(0)));
-	if (!OidIsValid(get_role_oid(role, true)))
+	roleid = get_role_oid(role, true);
+	if (!OidIsValid(roleid))
 		es_raise(ERRCODE_ES_NOT_FOUND,
 				 psprintf("{\"role\": %s}", es_json_quote(role)),
 				 "role \"%s\" does not exist", role);
-	return role;
+	return roleid;
 }
 
 /* Insert or delete the grant row of (role, tenant). */
@@ -316,8 +335,8 @@ change_grant(FunctionCallInfo fcinfo, bool grant)
 {
 	static SPIPlanPtr grant_plan = NULL;
 	static SPIPlanPtr revoke_plan = NULL;
-	Oid			argtypes[2] = {TEXTOID, NAMEOID};
-	char	   *role = role_arg(fcinfo);
+	Oid			argtypes[2] = {TEXTOID, REGROLEOID};
+	Oid			role = role_arg(fcinfo);
 	char	   *tenant = text_arg(fcinfo, 1);
 	Datum		values[2];
 	EsCall		call;
@@ -328,11 +347,11 @@ change_grant(FunctionCallInfo fcinfo, bool grant)
 	if (tenant_json(tenant) == NULL)
 		raise_unknown_tenant(tenant);
 	values[0] = CStringGetTextDatum(tenant);
-	values[1] = DirectFunctionCall1(namein, CStringGetDatum(role));
+	values[1] = ObjectIdGetDatum(role);
 	if (grant)
 	{
 		es_plan(&grant_plan,
-				"INSERT INTO es_saas.tenant_grants (tenant_id, role_name) "
+				"INSERT INTO es_saas.tenant_grants (tenant_id, role) "
 				"VALUES ($1, $2) ON CONFLICT DO NOTHING",
 				2, argtypes);
 		es_exec(grant_plan, values, NULL, false, 0);
@@ -342,7 +361,7 @@ change_grant(FunctionCallInfo fcinfo, bool grant)
 		es_plan(&revoke_plan,
 				"DELETE FROM es_saas.tenant_grants "
 				"WHERE tenant_id OPERATOR(pg_catalog.=) $1 "
-				"AND role_name OPERATOR(pg_catalog.=) $2",
+				"AND role OPERATOR(pg_catalog.=) $2",
 				2, argtypes);
 		es_exec(revoke_plan, values, NULL, false, 0);
 	}
@@ -370,13 +389,15 @@ es_revoke_tenant(PG_FUNCTION_ARGS)
  *
  * The tenant row-level security shows: es_saas.tenant when the current
  * role may act for it, else NULL, so a missing or forged setting shows
- * nothing.  Cached per transaction, role and setting, because policies
+ * nothing.  Cached per statement, role and setting, because policies
  * call it once per row.
  */
 Datum
 es_current_tenant(PG_FUNCTION_ARGS)
 {
 	static LocalTransactionId cached_lxid = InvalidLocalTransactionId;
+	static TimestampTz cached_stmt = 0;
+	static CommandId cached_cid = InvalidCommandId;
 	static Oid	cached_role = InvalidOid;
 	static char cached_setting[ES_MAX_TENANT_LEN + 1];
 	static bool cached_allowed = false;
@@ -386,7 +407,13 @@ es_current_tenant(PG_FUNCTION_ARGS)
 	if (setting == NULL || setting[0] == '\0' || strlen(setting) > ES_MAX_TENANT_LEN)
 		PG_RETURN_NULL();
 
+	/*
+	 * Valid for one statement and command: a grant or revoke (ours, or
+	 * another session's in read committed) is seen by the next one.
+	 */
 	if (!(cached_lxid == MyProc->lxid && cached_role == role &&
+		  cached_stmt == GetCurrentStatementStartTimestamp() &&
+		  cached_cid == GetCurrentCommandId(false) &&
 		  strcmp(cached_setting, setting) == 0))
 	{
 		bool		allowed;
@@ -402,6 +429,8 @@ es_current_tenant(PG_FUNCTION_ARGS)
 			es_call_end(&call);
 		}
 		cached_lxid = MyProc->lxid;
+		cached_stmt = GetCurrentStatementStartTimestamp();
+		cached_cid = GetCurrentCommandId(false);
 		cached_role = role;
 		strlcpy(cached_setting, setting, sizeof(cached_setting));
 		cached_allowed = allowed;

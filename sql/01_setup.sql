@@ -31,7 +31,7 @@ CREATE ROLE regress_nobody;
 
 -- What the extension installed
 SELECT extname, extversion, extrelocatable FROM pg_extension WHERE extname = 'es_saas';
-SELECT name, superuser, trusted FROM pg_available_extension_versions
+SELECT name, version, superuser, trusted FROM pg_available_extension_versions
 WHERE name = 'es_saas' ORDER BY version;
 SELECT p.proname, pg_get_function_identity_arguments(p.oid) AS args
 FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass

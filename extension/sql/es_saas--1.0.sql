@@ -44,13 +44,13 @@ COMMENT ON TABLE es_saas.tenants IS 'one row per tenant; status active or suspen
 
 CREATE TABLE es_saas.tenant_grants (
 	tenant_id	pg_catalog.text COLLATE "C" NOT NULL,
-	role_name	pg_catalog.name NOT NULL,
+	role		pg_catalog.regrole NOT NULL,
 	granted_at	pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
-	CONSTRAINT tenant_grants_pkey PRIMARY KEY (tenant_id, role_name),
+	CONSTRAINT tenant_grants_pkey PRIMARY KEY (tenant_id, role),
 	CONSTRAINT tenant_grants_tenant_fkey FOREIGN KEY (tenant_id)
 		REFERENCES es_saas.tenants (tenant_id) ON DELETE CASCADE
 );
-COMMENT ON TABLE es_saas.tenant_grants IS 'roles allowed to act for a tenant (es_grant_tenant)';
+COMMENT ON TABLE es_saas.tenant_grants IS 'roles allowed to act for a tenant (es_grant_tenant); by oid, so a grant follows a renamed role and dies with a dropped one';
 
 -- Events -----------------------------------------------------------------
 

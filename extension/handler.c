@@ -1,0 +1,136 @@
+/*-------------------------------------------------------------------------
+ *
+ * handler.c
+ *	  Calling application functions as the right role, in the right tenant.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_proc.h"
+#include "errors.h"
+#include "es_saas.h"
+#include "handler.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/regproc.h"
+#include "utils/resowner.h"
+#include "utils/syscache.h"
+
+int			es_projection_depth = 0;
+
+Datum
+es_call_handler(Oid fn, Oid role, const char *tenant, Datum arg1, Datum arg2,
+				bool *isnull)
+{
+	LOCAL_FCINFO(fcinfo, 2);
+	FmgrInfo	flinfo;
+	Oid			save_userid;
+	int			save_sec_context;
+	int			save_nestlevel;
+	Datum		result;
+
+	fmgr_info(fn, &flinfo);
+	InitFunctionCallInfoData(*fcinfo, &flinfo, 2, InvalidOid, NULL, NULL);
+	fcinfo->args[0].value = arg1;
+	fcinfo->args[0].isnull = false;
+	fcinfo->args[1].value = arg2;
+	fcinfo->args[1].isnull = false;
+
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	save_nestlevel = NewGUCNestLevel();
+	(void) set_config_option("es_saas.tenant", tenant, PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	SetUserIdAndSecContext(role, save_sec_context & ~SECURITY_LOCAL_USERID_CHANGE);
+
+	result = FunctionCallInvoke(fcinfo);
+	*isnull = fcinfo->isnull;
+
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+	AtEOXact_GUC(true, save_nestlevel);
+	return result;
+}
+
+bool
+es_call_handler_guarded(Oid fn, Oid role, const char *tenant, Datum arg1,
+						Datum arg2, Datum *result, bool *isnull,
+						ErrorData **error)
+{
+	MemoryContext oldcontext = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	volatile bool ok = true;
+
+	*error = NULL;
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcontext);
+	PG_TRY();
+	{
+		Datum		r = es_call_handler(fn, role, tenant, arg1, arg2, isnull);
+
+		/* a by-reference result lives in the subtransaction's context */
+		if (!*isnull && !get_typbyval(get_func_rettype(fn)))
+		{
+			int16		typlen = get_typlen(get_func_rettype(fn));
+
+			MemoryContextSwitchTo(oldcontext);
+			r = datumCopy(r, false, typlen);
+		}
+		*result = r;
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcontext);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+		*error = edata;
+		ok = false;
+	}
+	PG_END_TRY();
+	return ok;
+}
+
+void
+es_check_signature(Oid fn, const char *what, int nargs, const Oid *argtypes,
+				   Oid rettype)
+{
+	HeapTuple	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn));
+	Form_pg_proc proc;
+	bool		ok;
+
+	if (!HeapTupleIsValid(tup))
+		es_raise(ERRCODE_ES_NOT_FOUND, "{}", "%s function %u does not exist", what, fn);
+	proc = (Form_pg_proc) GETSTRUCT(tup);
+	ok = proc->pronargs == nargs && proc->prorettype == rettype &&
+		!proc->proretset && proc->prokind == PROKIND_FUNCTION;
+	for (int i = 0; ok && i < nargs; i++)
+		ok = proc->proargtypes.values[i] == argtypes[i];
+	ReleaseSysCache(tup);
+	if (!ok)
+	{
+		StringInfoData sig;
+
+		initStringInfo(&sig);
+		for (int i = 0; i < nargs; i++)
+			appendStringInfo(&sig, "%s%s", i ? ", " : "", format_type_be(argtypes[i]));
+		es_raise(ERRCODE_ES_INVALID,
+				 psprintf("{\"function\": %s, \"expected\": %s}",
+						  es_json_quote(format_procedure(fn)),
+						  es_json_quote(psprintf("(%s) returns %s", sig.data,
+												 format_type_be(rettype)))),
+				 "%s function must take (%s) and return %s",
+				 what, sig.data, format_type_be(rettype));
+	}
+}

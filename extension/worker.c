@@ -1,0 +1,463 @@
+/*-------------------------------------------------------------------------
+ *
+ * worker.c
+ *	  The async projection worker (needs shared_preload_libraries).
+ *
+ * es_saas.worker_count background workers serve es_saas.worker_database.
+ * Worker i owns the tenants whose hash falls in its slot, so one tenant's
+ * events are applied by one worker, in log order.  Each unit of work is
+ * one transaction for one (tenant, projection): lock the checkpoint row,
+ * read up to es_saas.worker_batch_size events after it with the gap-safe
+ * reader, apply each in a subtransaction, move the checkpoint; the read
+ * models and the checkpoint commit together, so every event is applied
+ * exactly once across crashes and restarts.
+ *
+ * A failing event is retried with exponential backoff (the checkpoint
+ * records when), and after es_saas.worker_max_attempts it is parked in
+ * es_saas.dead_letters and the projection goes on, or stops when it was
+ * registered with on_error => 'stop'.  A retrying or slow tenant only
+ * delays itself: work is taken least recently served first, a batch has a
+ * time budget, and a handler call has a timeout.
+ *
+ * Appends wake the workers through their latches at commit; without a
+ * wake-up they poll every es_saas.worker_naptime.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "errors.h"
+#include "es_saas.h"
+#include "executor/spi.h"
+#include "handler.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "read.h"
+#include "runtime.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/proc.h"
+#include "storage/shmem.h"
+#include "tcop/tcopprot.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timeout.h"
+#include "utils/timestamp.h"
+
+#define ES_MAX_WORKERS 64
+
+PGDLLEXPORT void es_worker_main(Datum main_arg);
+
+int			es_worker_count = 1;
+char	   *es_worker_database = NULL;
+int			es_worker_batch_size = 100;
+int			es_worker_naptime = 1000;
+int			es_worker_max_attempts = 3;
+int			es_worker_retry_delay = 1000;
+int			es_worker_handler_timeout = 10000;
+int			es_worker_batch_time = 1000;
+
+typedef struct EsWorkerShared
+{
+	Latch	   *latches[ES_MAX_WORKERS];
+} EsWorkerShared;
+
+static EsWorkerShared *es_shared = NULL;
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+static bool wake_pending = false;
+static bool xact_callback_registered = false;
+static int	my_index = -1;
+
+static void
+es_shmem_request(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	RequestAddinShmemSpace(MAXALIGN(sizeof(EsWorkerShared)));
+}
+
+static void
+es_shmem_startup(void)
+{
+	bool		found;
+
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	es_shared = ShmemInitStruct("es_saas worker", sizeof(EsWorkerShared), &found);
+	if (!found)
+		memset(es_shared, 0, sizeof(EsWorkerShared));
+	LWLockRelease(AddinShmemInitLock);
+}
+
+/* Called from _PG_init while shared_preload_libraries are loaded. */
+void
+es_worker_init(void)
+{
+	BackgroundWorker worker;
+
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = es_shmem_request;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = es_shmem_startup;
+
+	for (int i = 0; i < Min(es_worker_count, ES_MAX_WORKERS); i++)
+	{
+		memset(&worker, 0, sizeof(worker));
+		worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+		worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+		worker.bgw_restart_time = 1;
+		strlcpy(worker.bgw_library_name, "es_saas", BGW_MAXLEN);
+		strlcpy(worker.bgw_function_name, "es_worker_main", BGW_MAXLEN);
+		snprintf(worker.bgw_name, BGW_MAXLEN, "es_saas projection worker %d", i);
+		strlcpy(worker.bgw_type, "es_saas projection worker", BGW_MAXLEN);
+		worker.bgw_main_arg = Int32GetDatum(i);
+		RegisterBackgroundWorker(&worker);
+	}
+}
+
+static void
+wake_callback(XactEvent event, void *arg)
+{
+	if ((event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT) &&
+		wake_pending && es_shared != NULL)
+	{
+		for (int i = 0; i < ES_MAX_WORKERS; i++)
+		{
+			Latch	   *latch = es_shared->latches[i];
+
+			if (latch != NULL)
+				SetLatch(latch);
+		}
+	}
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
+		event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+		wake_pending = false;
+}
+
+void
+es_worker_wake_at_commit(void)
+{
+	if (es_shared == NULL)
+		return;
+	if (!xact_callback_registered)
+	{
+		RegisterXactCallback(wake_callback, NULL);
+		xact_callback_registered = true;
+	}
+	wake_pending = true;
+}
+
+typedef struct WorkItem
+{
+	char	   *projection;
+	char	   *tenant;
+} WorkItem;
+
+typedef struct BatchEvent
+{
+	int64		position;
+	char	   *type;
+	Jsonb	   *event;
+} BatchEvent;
+
+typedef struct Batch
+{
+	BatchEvent *events;
+	int			n;
+} Batch;
+
+static bool
+collect_sink(void *arg, Datum *values)
+{
+	Batch	   *b = (Batch *) arg;
+
+	b->events[b->n].position = DatumGetInt64(values[0]);
+	b->events[b->n].type = TextDatumGetCString(values[3]);
+	b->events[b->n].event = es_event_to_jsonb(values);
+	b->n++;
+	return true;
+}
+
+/* (projection, tenant) pairs of this worker with events to apply. */
+static List *
+find_work(MemoryContext cxt)
+{
+	static const char *sql =
+		"SELECT p.name, t.tenant_id FROM es_saas.projections p "
+		"CROSS JOIN es_saas.tenants t "
+		"LEFT JOIN es_saas.projection_checkpoints c "
+		"  ON c.tenant_id OPERATOR(pg_catalog.=) t.tenant_id "
+		"  AND c.projection OPERATOR(pg_catalog.=) p.name "
+		"WHERE p.mode OPERATOR(pg_catalog.=) 'async' "
+		"AND NOT COALESCE(c.stopped, false) "
+		"AND (c.retry_at IS NULL OR c.retry_at OPERATOR(pg_catalog.<=) pg_catalog.now()) "
+		"AND (pg_catalog.hashtext(t.tenant_id) OPERATOR(pg_catalog.&) 2147483647) "
+		"    OPERATOR(pg_catalog.%) $1 OPERATOR(pg_catalog.=) $2 "
+		"AND COALESCE(c.position, 0) OPERATOR(pg_catalog.<) (SELECT COALESCE(pg_catalog.max(e.position), 0) "
+		"    FROM es_saas.events e WHERE e.tenant_id OPERATOR(pg_catalog.=) t.tenant_id) "
+		"ORDER BY c.updated_at NULLS FIRST LIMIT 1000";
+	Oid			types[2] = {INT4OID, INT4OID};
+	Datum		values[2];
+	List	   *items = NIL;
+	int			rc;
+
+	values[0] = Int32GetDatum(Min(es_worker_count, ES_MAX_WORKERS));
+	values[1] = Int32GetDatum(my_index);
+	rc = SPI_execute_with_args(sql, 2, types, values, NULL, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "es_saas worker: work query failed: %s", SPI_result_code_string(rc));
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		MemoryContext old = MemoryContextSwitchTo(cxt);
+		WorkItem   *w = palloc(sizeof(WorkItem));
+
+		w->projection = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		w->tenant = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+		items = lappend(items, w);
+		MemoryContextSwitchTo(old);
+	}
+	return items;
+}
+
+/* Apply one event in a subtransaction, with a timeout; false with *error on failure. */
+static bool
+apply_guarded(EsProjection *proj, const char *tenant, Jsonb *event, char **error)
+{
+	Datum		result;
+	bool		isnull;
+	ErrorData  *edata;
+	bool		ok;
+
+	es_projection_depth++;
+	if (es_worker_handler_timeout > 0)
+		enable_timeout_after(STATEMENT_TIMEOUT, es_worker_handler_timeout);
+	ok = es_call_handler_guarded(proj->handler, proj->owner, tenant,
+								 CStringGetTextDatum(tenant), JsonbPGetDatum(event),
+								 &result, &isnull, &edata);
+	if (es_worker_handler_timeout > 0)
+		disable_timeout(STATEMENT_TIMEOUT, false);
+	es_projection_depth--;
+	*error = ok ? NULL : pstrdup(edata->message ? edata->message : "unknown error");
+	return ok;
+}
+
+/*
+ * Apply the next batch of one (projection, tenant) in one transaction.
+ * Returns true when the batch was full (more may be waiting).
+ */
+static bool
+process_item(WorkItem *w)
+{
+	static const char *lock_sql =
+		"INSERT INTO es_saas.projection_checkpoints (tenant_id, projection) VALUES ($1, $2) "
+		"ON CONFLICT DO NOTHING";
+	static const char *read_sql =
+		"SELECT position, attempts FROM es_saas.projection_checkpoints "
+		"WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND projection OPERATOR(pg_catalog.=) $2 "
+		"FOR UPDATE";
+	static const char *park_sql =
+		"INSERT INTO es_saas.dead_letters (tenant_id, projection, position, event, error, attempts) "
+		"VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING";
+	static const char *save_sql =
+		"UPDATE es_saas.projection_checkpoints SET position = $3, attempts = $4, "
+		"errors = errors OPERATOR(pg_catalog.+) $5, "
+		"last_error = COALESCE($6, last_error), "
+		"retry_at = CASE WHEN $7 OPERATOR(pg_catalog.>) 0 "
+		"  THEN pg_catalog.clock_timestamp() OPERATOR(pg_catalog.+) "
+		"       pg_catalog.make_interval(secs => $7 OPERATOR(pg_catalog./) 1000.0) END, "
+		"stopped = $8, updated_at = pg_catalog.now() "
+		"WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND projection OPERATOR(pg_catalog.=) $2";
+	Oid			key_types[2] = {TEXTOID, TEXTOID};
+	Oid			park_types[6] = {TEXTOID, TEXTOID, INT8OID, JSONBOID, TEXTOID, INT4OID};
+	Oid			save_types[8] = {TEXTOID, TEXTOID, INT8OID, INT4OID, INT4OID, TEXTOID, INT4OID, BOOLOID};
+	Datum		key[2];
+	EsProjection *proj;
+	int64		position;
+	int32		attempts;
+	int32		new_errors = 0;
+	char	   *last_error = NULL;
+	int32		retry_ms = 0;
+	bool		stopped = false;
+	bool		isnull;
+	Batch		batch = {NULL, 0};
+	TimestampTz started = GetCurrentTimestamp();
+	bool		full;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	PushActiveSnapshot(GetTransactionSnapshot());
+	pgstat_report_activity(STATE_RUNNING, "es_saas: applying projection");
+
+	proj = es_lookup_projection(w->projection);
+	if (proj == NULL || !proj->async)
+		goto done;
+
+	key[0] = CStringGetTextDatum(w->tenant);
+	key[1] = CStringGetTextDatum(w->projection);
+	SPI_execute_with_args(lock_sql, 2, key_types, key, NULL, false, 0);
+	if (SPI_execute_with_args(read_sql, 2, key_types, key, NULL, false, 1) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "es_saas worker: checkpoint row missing");
+	position = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	attempts = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+
+	batch.events = palloc(sizeof(BatchEvent) * es_worker_batch_size);
+	batch.n = 0;
+	es_scan_log(w->tenant, NULL, position, es_worker_batch_size, collect_sink, &batch);
+
+	for (int i = 0; i < batch.n; i++)
+	{
+		BatchEvent *ev = &batch.events[i];
+		char	   *error;
+
+		if (!es_projection_wants(proj, ev->type) ||
+			apply_guarded(proj, w->tenant, ev->event, &error))
+		{
+			position = ev->position;
+			attempts = 0;
+		}
+		else
+		{
+			attempts++;
+			new_errors++;
+			last_error = error;
+			if (attempts < es_worker_max_attempts)
+			{
+				/* back off: delay, 2 x delay, 4 x delay, ... */
+				retry_ms = es_worker_retry_delay << Min(attempts - 1, 16);
+				break;
+			}
+			if (proj->stop_on_error)
+			{
+				stopped = true;
+				break;
+			}
+			{
+				Datum		park[6];
+
+				park[0] = key[0];
+				park[1] = key[1];
+				park[2] = Int64GetDatum(ev->position);
+				park[3] = JsonbPGetDatum(ev->event);
+				park[4] = CStringGetTextDatum(error);
+				park[5] = Int32GetDatum(attempts);
+				SPI_execute_with_args(park_sql, 6, park_types, park, NULL, false, 0);
+			}
+			position = ev->position;
+			attempts = 0;
+		}
+		if (TimestampDifferenceExceeds(started, GetCurrentTimestamp(), es_worker_batch_time))
+			break;
+		CHECK_FOR_INTERRUPTS();
+	}
+
+	{
+		Datum		save[8];
+		char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+
+		save[0] = key[0];
+		save[1] = key[1];
+		save[2] = Int64GetDatum(position);
+		save[3] = Int32GetDatum(attempts);
+		save[4] = Int32GetDatum(new_errors);
+		save[5] = last_error ? CStringGetTextDatum(last_error) : (Datum) 0;
+		nulls[5] = last_error ? ' ' : 'n';
+		save[6] = Int32GetDatum(retry_ms);
+		save[7] = BoolGetDatum(stopped);
+		if (SPI_execute_with_args(save_sql, 8, save_types, save, nulls, false, 0) != SPI_OK_UPDATE)
+			elog(ERROR, "es_saas worker: could not save checkpoint");
+	}
+
+done:
+	full = proj != NULL && batch.n == es_worker_batch_size && retry_ms == 0 && !stopped;
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_activity(STATE_IDLE, NULL);
+	return full;
+}
+
+/* One pass over this worker's work; true when more is waiting. */
+static bool
+run_once(MemoryContext pass_cxt)
+{
+	List	   *items = NIL;
+	ListCell   *lc;
+	bool		more = false;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	PushActiveSnapshot(GetTransactionSnapshot());
+	if (es_registry_installed())
+		items = find_work(pass_cxt);
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+
+	foreach(lc, items)
+	{
+		more |= process_item((WorkItem *) lfirst(lc));
+		CHECK_FOR_INTERRUPTS();
+	}
+	return more;
+}
+
+static void
+clear_latch(int code, Datum arg)
+{
+	if (es_shared != NULL && my_index >= 0)
+		es_shared->latches[my_index] = NULL;
+}
+
+void
+es_worker_main(Datum main_arg)
+{
+	MemoryContext pass_cxt;
+
+	my_index = DatumGetInt32(main_arg);
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	pqsignal(SIGINT, StatementCancelHandler);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnection(es_worker_database, NULL, 0);
+	pgstat_report_appname("es_saas worker");
+
+	es_shared->latches[my_index] = &MyProc->procLatch;
+	on_shmem_exit(clear_latch, (Datum) 0);
+	pass_cxt = AllocSetContextCreate(TopMemoryContext, "es_saas worker pass",
+									 ALLOCSET_DEFAULT_SIZES);
+	elog(LOG, "es_saas projection worker %d started for database \"%s\"",
+		 my_index, es_worker_database);
+
+	for (;;)
+	{
+		bool		more;
+
+		MemoryContextReset(pass_cxt);
+		more = run_once(pass_cxt);
+		if (!more)
+		{
+			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+							 es_worker_naptime, PG_WAIT_EXTENSION);
+			ResetLatch(MyLatch);
+		}
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+	}
+}

@@ -1,0 +1,184 @@
+-- es_saas isolation: the lifecycle of grants.  Row-level security sees a
+-- withdrawn grant at the next statement (es_saas.current_tenant() caches per
+-- statement only), and grants are kept by role oid: they follow a renamed
+-- role and die with a dropped one, never passing to a new role of the same
+-- name.  (Both were bugs found while writing this suite.)
+BEGIN;
+SELECT plan(17);
+
+-- Roles, one per kind (CREATE ROLE is transactional: ROLLBACK removes them).
+CREATE ROLE regress_su SUPERUSER NOLOGIN;
+CREATE ROLE regress_admin NOLOGIN IN ROLE es_admin;
+CREATE ROLE regress_gw NOLOGIN IN ROLE es_gateway;
+CREATE ROLE regress_ga NOLOGIN;             -- will be granted tenant regress-a
+CREATE ROLE regress_gb NOLOGIN;             -- will be granted tenant regress-b
+CREATE ROLE regress_none NOLOGIN;           -- granted nothing
+CREATE ROLE regress_mem NOLOGIN IN ROLE regress_ga;  -- member of a granted role
+
+-- Helpers.  Each runs p_sql as p_role (NULL: stay postgres) with
+-- es_saas.tenant set to p_tenant (NULL: unset) inside a subtransaction.
+CREATE SCHEMA regress_pgtap;
+GRANT USAGE ON SCHEMA regress_pgtap TO PUBLIC;
+
+-- 'ok' or the SQLSTATE of the error; every effect is rolled back.
+CREATE FUNCTION regress_pgtap.outcome(p_role name, p_sql text, p_tenant text DEFAULT NULL)
+RETURNS text LANGUAGE plpgsql AS $f$
+BEGIN
+	BEGIN
+		IF p_role IS NOT NULL THEN PERFORM pg_catalog.set_config('role', p_role, true); END IF;
+		IF p_tenant IS NOT NULL THEN PERFORM pg_catalog.set_config('es_saas.tenant', p_tenant, true); END IF;
+		EXECUTE p_sql;
+		RAISE EXCEPTION 'regress_pgtap: undo' USING ERRCODE = 'ZX991';
+	EXCEPTION
+		WHEN SQLSTATE 'ZX991' THEN RETURN 'ok';
+		WHEN OTHERS THEN RETURN SQLSTATE;
+	END;
+END
+$f$;
+
+-- First column of the first row as text ('<null>' for NULL), or the SQLSTATE;
+-- every effect is rolled back.
+CREATE FUNCTION regress_pgtap.value(p_role name, p_sql text, p_tenant text DEFAULT NULL)
+RETURNS text LANGUAGE plpgsql AS $f$
+DECLARE
+	v text;
+BEGIN
+	BEGIN
+		IF p_role IS NOT NULL THEN PERFORM pg_catalog.set_config('role', p_role, true); END IF;
+		IF p_tenant IS NOT NULL THEN PERFORM pg_catalog.set_config('es_saas.tenant', p_tenant, true); END IF;
+		EXECUTE p_sql INTO v;
+		RAISE EXCEPTION 'regress_pgtap: undo' USING ERRCODE = 'ZX991';
+	EXCEPTION
+		WHEN SQLSTATE 'ZX991' THEN RETURN coalesce(v, '<null>');
+		WHEN OTHERS THEN RETURN SQLSTATE;
+	END;
+END
+$f$;
+
+-- Like value(), but the effects are kept (the role switch is undone).
+CREATE FUNCTION regress_pgtap.keep(p_role name, p_sql text)
+RETURNS text LANGUAGE plpgsql AS $f$
+DECLARE
+	v text;
+BEGIN
+	BEGIN
+		IF p_role IS NOT NULL THEN PERFORM pg_catalog.set_config('role', p_role, true); END IF;
+		EXECUTE p_sql INTO v;
+		PERFORM pg_catalog.set_config('role', 'none', true);
+		RETURN coalesce(v, '<null>');
+	EXCEPTION
+		WHEN OTHERS THEN RETURN SQLSTATE;
+	END;
+END
+$f$;
+
+-- Rows of es_saas.<p_table> that p_role sees with es_saas.tenant = p_tenant,
+-- as 'tenant:count,...' ordered by tenant, 'none' when no row, or the SQLSTATE.
+-- p_ours: only count the tenants of this file (regress-*), for roles that
+-- bypass row-level security.
+CREATE FUNCTION regress_pgtap.visible(p_role name, p_tenant text, p_table text,
+									  p_ours boolean DEFAULT false)
+RETURNS text LANGUAGE sql AS $f$
+	SELECT regress_pgtap.value(p_role, pg_catalog.format(
+		'SELECT coalesce(string_agg(t || '':'' || n, '','' ORDER BY t), ''none'') '
+		'FROM (SELECT tenant_id AS t, count(*) AS n FROM es_saas.%I %s GROUP BY 1) s',
+		p_table, CASE WHEN p_ours THEN 'WHERE tenant_id LIKE ''regress-%''' ELSE '' END),
+		p_tenant)
+$f$;
+
+DO $$
+BEGIN
+	PERFORM es_create_tenant('regress-a', 'Tenant A');
+	PERFORM es_create_tenant('regress-b', 'Tenant B');
+	PERFORM es_grant_tenant('regress_ga', 'regress-a');
+	PERFORM es_grant_tenant('regress_ga', 'regress-b');
+	PERFORM es_append('regress-a', 'order-1', 0,
+		'[{"type":"created","data":{"t":"a"}},{"type":"paid","data":{"t":"a"}}]');
+	PERFORM es_append('regress-b', 'order-1', 0, '[{"type":"created","data":{"t":"b"}}]');
+END
+$$;
+
+-- grants: row-level security keeps a revoked access for the rest of the
+-- transaction.  es_saas.current_tenant() (extension/tenant.c) caches "may the
+-- current role act for es_saas.tenant" per (local transaction id, role,
+-- setting) in static variables and never invalidates the entry: after
+-- es_revoke_tenant, REVOKE <role> FROM <member>, or ROLLBACK TO SAVEPOINT of a
+-- grant, the same role with the same setting still sees the tenant's rows
+-- through es_saas.events/tenants/commands until the transaction ends, while
+-- every es_* function already answers ES403 (es_check_tenant does not cache).
+-- In READ COMMITTED the same holds for a revoke committed by another session
+-- during a long transaction.  Fix: drop the cache, or key it on something that
+-- changes with grants (e.g. invalidate on tenant_grants changes and on
+-- pg_auth_members syscache invalidation, and on subtransaction abort).
+
+-- 1a. es_revoke_tenant in the same transaction.
+SELECT is(regress_pgtap.visible('regress_ga', 'regress-a', 'events'), 'regress-a:2',
+	'control: granted A, es_saas.tenant = A: A''s 2 events');
+SELECT is(regress_pgtap.keep('regress_admin', $q$SELECT es_revoke_tenant('regress_ga', 'regress-a')::text$q$), '',
+	'control: es_admin member revokes A from regress_ga');
+SELECT is(regress_pgtap.outcome('regress_ga', $q$SELECT * FROM es_read_log('regress-a')$q$), 'ES403',
+	'control: revoked: es_read_log(A) -> ES403');
+SELECT is(regress_pgtap.visible('regress_ga', 'regress-a', 'events'), 'none',
+	'grants: revoked in this transaction: SELECT es_saas.events with es_saas.tenant = A shows no row');
+SELECT is(regress_pgtap.value('regress_ga', $q$SELECT es_saas.current_tenant()$q$, 'regress-a'), '<null>',
+	'grants: revoked in this transaction: es_saas.current_tenant() is NULL for A');
+
+-- 1b. Membership in the granted role revoked in the same transaction.
+SELECT is(regress_pgtap.visible('regress_mem', 'regress-b', 'events'), 'regress-b:1',
+	'control: member of a role granted B, es_saas.tenant = B: B''s event');
+REVOKE regress_ga FROM regress_mem;
+SELECT is(regress_pgtap.outcome('regress_mem', $q$SELECT * FROM es_read_log('regress-b')$q$), 'ES403',
+	'control: membership revoked: es_read_log(B) -> ES403');
+SELECT is(regress_pgtap.visible('regress_mem', 'regress-b', 'events'), 'none',
+	'grants: membership revoked in this transaction: SELECT es_saas.events with es_saas.tenant = B shows no row');
+
+-- 1c. A grant rolled back with its savepoint (no test runs inside the savepoint).
+SAVEPOINT regress_grant;
+DO $$
+BEGIN
+	PERFORM es_grant_tenant('regress_none', 'regress-a');
+	PERFORM regress_pgtap.visible('regress_none', 'regress-a', 'events');  -- reads while granted
+END
+$$;
+ROLLBACK TO SAVEPOINT regress_grant;
+SELECT is(regress_pgtap.outcome('regress_none', $q$SELECT * FROM es_read_log('regress-a')$q$), 'ES403',
+	'control: grant rolled back: es_read_log(A) -> ES403');
+SELECT is(regress_pgtap.visible('regress_none', 'regress-a', 'events'), 'none',
+	'grants: grant rolled back to a savepoint: SELECT es_saas.events with es_saas.tenant = A shows no row');
+
+-- grants: grants are stored by role name (tenant_grants.role_name) with no
+-- dependency on the role, and looked up by name (es_role_has_grant,
+-- es_list_tenants).  DROP ROLE leaves the grant behind, and any role later
+-- created (or renamed) with that name acts for the tenant without ever being
+-- granted it, while the renamed role itself loses its grant.  Fix: store the
+-- role's OID (regrole) and check has_privs_of_role on it; record a shared
+-- dependency (pg_shdepend) so that DROP ROLE is refused while grants remain
+-- (as for privileges), or purge the grant rows when the role is dropped.
+
+-- 2a. DROP ROLE, then CREATE ROLE with the same name.
+CREATE ROLE regress_old NOLOGIN;
+SELECT is(regress_pgtap.keep('regress_admin', $q$SELECT es_grant_tenant('regress_old', 'regress-a')::text$q$), '',
+	'control: es_admin member grants A to regress_old');
+DROP ROLE regress_old;
+SELECT is(regress_pgtap.value(NULL, $q$SELECT count(*) FROM es_saas.tenant_grants g JOIN pg_roles r ON r.oid = g.role WHERE r.rolname = 'regress_old'$q$), '0',
+	'grants: after DROP ROLE no grant row matches any existing role');
+CREATE ROLE regress_old NOLOGIN;  -- a new role that was never granted anything
+SELECT is(regress_pgtap.outcome('regress_old', $q$SELECT * FROM es_read_log('regress-a')$q$), 'ES403',
+	'grants: a new role with a dropped role''s name: es_read_log(A) -> ES403');
+SELECT is(regress_pgtap.value('regress_old', $q$SELECT count(*) FROM es_list_tenants()$q$), '0',
+	'grants: a new role with a dropped role''s name: es_list_tenants() is empty');
+SELECT is(regress_pgtap.visible('regress_old', 'regress-a', 'events'), 'none',
+	'grants: a new role with a dropped role''s name: SELECT es_saas.events with es_saas.tenant = A shows no row');
+
+-- 2b. ALTER ROLE ... RENAME: the grant follows the name, not the role.
+CREATE ROLE regress_ren NOLOGIN;
+DO $$ BEGIN PERFORM es_grant_tenant('regress_ren', 'regress-b'); END $$;
+ALTER ROLE regress_ren RENAME TO regress_ren2;
+CREATE ROLE regress_ren NOLOGIN;  -- a new role that takes the old name
+SELECT is(regress_pgtap.outcome('regress_ren', $q$SELECT * FROM es_read_log('regress-b')$q$), 'ES403',
+	'grants: a new role that takes a renamed role''s old name: es_read_log(B) -> ES403');
+SELECT is(regress_pgtap.outcome('regress_ren2', $q$SELECT * FROM es_read_log('regress-b')$q$), 'ok',
+	'grants: the granted role, renamed, still acts for B');
+
+SELECT * FROM finish();
+ROLLBACK;
