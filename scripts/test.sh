@@ -43,6 +43,18 @@ fi
 
 run_suite "cluster TAP tests (test/t/*.sh)" prove --exec bash test/t/*.sh
 
+# PostgreSQL::Test::Cluster refuses root: run the Perl TAP tests as postgres
+# in a scratch directory it owns; each test starts its own clusters.
+run_perl_tap() {
+	local tap=$root/tmp_check/tap pgxs
+	pgxs=$(dirname "$(dirname "$(dirname "$(pg_config --pgxs)")")")
+	rm -rf "$tap" && mkdir -p "$tap" && cp test/t/*.pl "$tap"/ && chown -R postgres "$tap"
+	(cd "$tap" && runuser -u postgres -- env PATH="$(pg_config --bindir):$PATH" \
+		PERL5LIB="$pgxs/src/test/perl" PG_REGRESS="$pgxs/src/test/regress/pg_regress" \
+		prove ./*.pl)
+}
+run_suite "cluster TAP tests (test/t/*.pl, PostgreSQL::Test::Cluster)" run_perl_tap
+
 echo
 echo "suites: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
