@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Start or stop a PostgreSQL 15 cluster in a directory, as the postgres user.
-#   scripts/cluster.sh start DIR PORT   -> prints nothing; cluster listens on DIR socket and 127.0.0.1:PORT
+#   scripts/cluster.sh start DIR PORT [WORKER_DB]
+#       cluster listens on DIR socket and 127.0.0.1:PORT; with WORKER_DB,
+#       es_saas is preloaded and its projection workers serve WORKER_DB
 #   scripts/cluster.sh stop DIR
 set -euo pipefail
 
@@ -14,6 +16,7 @@ as_postgres() {
 case "$cmd" in
 start)
 	port=$3
+	worker_db=${4:-}
 	mkdir -p "$dir"
 	[ "$(id -u)" -eq 0 ] && chown postgres:postgres "$dir"
 	if [ ! -f "$dir/data/PG_VERSION" ]; then
@@ -28,6 +31,13 @@ max_prepared_transactions = 10
 fsync = on
 log_min_messages = warning
 CONF
+		if [ -n "$worker_db" ]; then
+			cat >>"$dir/data/postgresql.conf" <<CONF
+shared_preload_libraries = 'es_saas'
+es_saas.worker_database = '$worker_db'
+es_saas.worker_naptime = '500ms'
+CONF
+		fi
 	fi
 	as_postgres "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null
 	;;

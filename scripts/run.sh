@@ -18,13 +18,18 @@ fi
 
 make -s all >/dev/null
 make -s install >/dev/null
-scripts/cluster.sh start "$dir" "$port" 2>/dev/null || {
+scripts/cluster.sh start "$dir" "$port" "$db" 2>/dev/null || {
 	# already running?
 	pg_isready -q -h "$dir" -p "$port" || { cat "$dir/server.log" 2>/dev/null | tail -20; exit 1; }
 }
 export PGHOST=$dir PGPORT=$port PGUSER=postgres
 psql -X -q -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1 || createdb "$db"
-# pick up a rebuilt extension in the demo database
+# load (or update) the extension, the demo application and the demo tenant
+psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "CREATE EXTENSION IF NOT EXISTS es_saas" \
+	-c "ALTER EXTENSION es_saas UPDATE" >/dev/null
+if [ -f demo/app.sql ]; then
+	psql -X -q -v ON_ERROR_STOP=1 -d "$db" -f demo/app.sql >/dev/null
+fi
 psql -X -q -v ON_ERROR_STOP=1 -d "$db" -f demo/demo.sql >/dev/null
 
 cat <<INFO
