@@ -409,10 +409,14 @@ es_projection_wants(EsProjection *proj, const char *type)
 	return false;
 }
 
+static Oid	projections_relid = InvalidOid;
+
+/* Relcache callback: drop the cache when es_saas.projections changed. */
 static void
 registry_inval(Datum arg, Oid relid)
 {
-	inline_cache_valid = false;
+	if (relid == InvalidOid || relid == projections_relid)
+		inline_cache_valid = false;
 }
 
 List *
@@ -435,8 +439,11 @@ es_inline_projections(void)
 										  ALLOCSET_SMALL_SIZES);
 	MemoryContextReset(cache_cxt);
 	inline_cache = NIL;
-	if (es_registry_installed())
+	/* before 1.1 is installed there is nothing to cache (or invalidate) */
+	if (!es_registry_installed())
+		return NIL;
 	{
+		projections_relid = es_relid("projections");
 		es_plan(&plan, PROJECTION_COLUMNS "WHERE mode OPERATOR(pg_catalog.=) 'inline' ORDER BY name",
 				0, NULL);
 		n = es_exec(plan, NULL, NULL, true, 0);

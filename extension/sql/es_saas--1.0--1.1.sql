@@ -6,7 +6,7 @@
 -- Registry (application code; not tenant data) ------------------------------
 
 CREATE TABLE es_saas.aggregates (
-	category	pg_catalog.text COLLATE "C" NOT NULL,
+	category	pg_catalog.text COLLATE pg_catalog."C" NOT NULL,
 	evolve		pg_catalog.regprocedure NOT NULL,
 	initial_state pg_catalog.jsonb NOT NULL DEFAULT '{}',
 	registered_by pg_catalog.regrole NOT NULL,
@@ -16,7 +16,7 @@ CREATE TABLE es_saas.aggregates (
 COMMENT ON TABLE es_saas.aggregates IS 'evolve function and initial state per stream category';
 
 CREATE TABLE es_saas.command_handlers (
-	command_type pg_catalog.text COLLATE "C" NOT NULL,
+	command_type pg_catalog.text COLLATE pg_catalog."C" NOT NULL,
 	decide		pg_catalog.regprocedure NOT NULL,
 	registered_by pg_catalog.regrole NOT NULL,
 	registered_at pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
@@ -25,7 +25,7 @@ CREATE TABLE es_saas.command_handlers (
 COMMENT ON TABLE es_saas.command_handlers IS 'decide function per command type';
 
 CREATE TABLE es_saas.query_handlers (
-	query_type	pg_catalog.text COLLATE "C" NOT NULL,
+	query_type	pg_catalog.text COLLATE pg_catalog."C" NOT NULL,
 	fn			pg_catalog.regprocedure NOT NULL,
 	registered_by pg_catalog.regrole NOT NULL,
 	registered_at pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
@@ -34,7 +34,7 @@ CREATE TABLE es_saas.query_handlers (
 COMMENT ON TABLE es_saas.query_handlers IS 'query function per query type';
 
 CREATE TABLE es_saas.projections (
-	name		pg_catalog.text COLLATE "C" NOT NULL,
+	name		pg_catalog.text COLLATE pg_catalog."C" NOT NULL,
 	handler		pg_catalog.regprocedure NOT NULL,
 	event_types pg_catalog.text[],
 	mode		pg_catalog.text NOT NULL,
@@ -52,9 +52,9 @@ COMMENT ON TABLE es_saas.projections IS 'projection handlers: inline (in the app
 -- Tenant data of the runtime --------------------------------------------------
 
 CREATE TABLE es_saas.documents (
-	tenant_id	pg_catalog.text COLLATE "C" NOT NULL,
-	collection	pg_catalog.text COLLATE "C" NOT NULL,
-	key			pg_catalog.text COLLATE "C" NOT NULL,
+	tenant_id	pg_catalog.text COLLATE pg_catalog."C" NOT NULL,
+	collection	pg_catalog.text COLLATE pg_catalog."C" NOT NULL,
+	key			pg_catalog.text COLLATE pg_catalog."C" NOT NULL,
 	doc			pg_catalog.jsonb NOT NULL,
 	updated_at	pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	CONSTRAINT documents_pkey PRIMARY KEY (tenant_id, collection, key)
@@ -63,8 +63,8 @@ CREATE INDEX documents_doc_idx ON es_saas.documents USING gin (doc pg_catalog.js
 COMMENT ON TABLE es_saas.documents IS 'read-model documents per tenant and collection';
 
 CREATE TABLE es_saas.snapshots (
-	tenant_id	pg_catalog.text COLLATE "C" NOT NULL,
-	stream		pg_catalog.text COLLATE "C" NOT NULL,
+	tenant_id	pg_catalog.text COLLATE pg_catalog."C" NOT NULL,
+	stream		pg_catalog.text COLLATE pg_catalog."C" NOT NULL,
 	version		pg_catalog.int8 NOT NULL,
 	state		pg_catalog.jsonb NOT NULL,
 	evolve		pg_catalog.regprocedure NOT NULL,
@@ -74,8 +74,8 @@ CREATE TABLE es_saas.snapshots (
 COMMENT ON TABLE es_saas.snapshots IS 'folded stream state every es_saas.snapshot_every events';
 
 CREATE TABLE es_saas.projection_checkpoints (
-	tenant_id	pg_catalog.text COLLATE "C" NOT NULL,
-	projection	pg_catalog.text COLLATE "C" NOT NULL,
+	tenant_id	pg_catalog.text COLLATE pg_catalog."C" NOT NULL,
+	projection	pg_catalog.text COLLATE pg_catalog."C" NOT NULL,
 	position	pg_catalog.int8 NOT NULL DEFAULT 0,
 	attempts	pg_catalog.int4 NOT NULL DEFAULT 0,
 	errors		pg_catalog.int8 NOT NULL DEFAULT 0,
@@ -88,8 +88,8 @@ CREATE TABLE es_saas.projection_checkpoints (
 COMMENT ON TABLE es_saas.projection_checkpoints IS 'async projection progress per tenant';
 
 CREATE TABLE es_saas.dead_letters (
-	tenant_id	pg_catalog.text COLLATE "C" NOT NULL,
-	projection	pg_catalog.text COLLATE "C" NOT NULL,
+	tenant_id	pg_catalog.text COLLATE pg_catalog."C" NOT NULL,
+	projection	pg_catalog.text COLLATE pg_catalog."C" NOT NULL,
 	position	pg_catalog.int8 NOT NULL,
 	event		pg_catalog.jsonb NOT NULL,
 	error		pg_catalog.text NOT NULL,
@@ -150,21 +150,21 @@ GRANT SELECT ON es_saas.aggregates, es_saas.command_handlers, es_saas.query_hand
 
 CREATE FUNCTION @extschema@.es_register_aggregate(category pg_catalog.text,
 	evolve pg_catalog.regprocedure, initial_state pg_catalog.jsonb DEFAULT '{}')
-	RETURNS void
+	RETURNS pg_catalog.void
 	AS 'MODULE_PATHNAME', 'es_register_aggregate' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION @extschema@.es_register_aggregate(pg_catalog.text, pg_catalog.regprocedure, pg_catalog.jsonb) IS
 	'register evolve(state jsonb, event jsonb) returns jsonb for a stream category';
 
 CREATE FUNCTION @extschema@.es_register_command(command_type pg_catalog.text,
 	decide pg_catalog.regprocedure)
-	RETURNS void
+	RETURNS pg_catalog.void
 	AS 'MODULE_PATHNAME', 'es_register_command' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION @extschema@.es_register_command(pg_catalog.text, pg_catalog.regprocedure) IS
 	'register decide(state jsonb, command jsonb) returns jsonb (events) for a command type';
 
 CREATE FUNCTION @extschema@.es_register_query(query_type pg_catalog.text,
 	fn pg_catalog.regprocedure)
-	RETURNS void
+	RETURNS pg_catalog.void
 	AS 'MODULE_PATHNAME', 'es_register_query' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION @extschema@.es_register_query(pg_catalog.text, pg_catalog.regprocedure) IS
 	'register fn(tenant text, params jsonb) returns jsonb for a query type';
@@ -172,13 +172,13 @@ COMMENT ON FUNCTION @extschema@.es_register_query(pg_catalog.text, pg_catalog.re
 CREATE FUNCTION @extschema@.es_register_projection(name pg_catalog.text,
 	handler pg_catalog.regprocedure, event_types pg_catalog.text[] DEFAULT NULL,
 	mode pg_catalog.text DEFAULT 'inline', on_error pg_catalog.text DEFAULT 'park')
-	RETURNS void
+	RETURNS pg_catalog.void
 	AS 'MODULE_PATHNAME', 'es_register_projection' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION @extschema@.es_register_projection(pg_catalog.text, pg_catalog.regprocedure, pg_catalog.text[], pg_catalog.text, pg_catalog.text) IS
 	'register handler(tenant text, event jsonb) returns void, inline or async';
 
 CREATE FUNCTION @extschema@.es_unregister(kind pg_catalog.text, name pg_catalog.text)
-	RETURNS void
+	RETURNS pg_catalog.void
 	AS 'MODULE_PATHNAME', 'es_unregister' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION @extschema@.es_unregister(pg_catalog.text, pg_catalog.text) IS
 	'remove an aggregate, command, query or projection registration';
@@ -200,7 +200,7 @@ COMMENT ON FUNCTION @extschema@.es_projection_status() IS
 
 CREATE FUNCTION @extschema@.es_doc_put(tenant pg_catalog.text, collection pg_catalog.text,
 	key pg_catalog.text, doc pg_catalog.jsonb)
-	RETURNS void
+	RETURNS pg_catalog.void
 	AS 'MODULE_PATHNAME', 'es_doc_put' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION @extschema@.es_doc_put(pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.jsonb) IS
 	'insert or replace a read-model document';
@@ -240,7 +240,7 @@ GRANT EXECUTE ON FUNCTION @extschema@.es_unregister(pg_catalog.text, pg_catalog.
 GRANT EXECUTE ON FUNCTION @extschema@.es_rebuild_projection(pg_catalog.text, pg_catalog.text) TO es_admin;
 
 -- backends cache the inline projections; tell them when the list changes
-CREATE FUNCTION es_saas.registry_changed() RETURNS trigger
+CREATE FUNCTION es_saas.registry_changed() RETURNS pg_catalog.trigger
 	AS 'MODULE_PATHNAME', 'es_registry_changed' LANGUAGE C;
 REVOKE ALL ON FUNCTION es_saas.registry_changed() FROM PUBLIC;
 CREATE TRIGGER projections_changed

@@ -31,7 +31,7 @@ GRANT USAGE ON SCHEMA es_saas TO PUBLIC;
 -- Tenants ----------------------------------------------------------------
 
 CREATE TABLE es_saas.tenants (
-	tenant_id	pg_catalog.text COLLATE "C" NOT NULL,
+	tenant_id	pg_catalog.text COLLATE pg_catalog."C" NOT NULL,
 	name		pg_catalog.text,
 	status		pg_catalog.text NOT NULL DEFAULT 'active',
 	created_at	pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
@@ -43,7 +43,7 @@ CREATE TABLE es_saas.tenants (
 COMMENT ON TABLE es_saas.tenants IS 'one row per tenant; status active or suspended';
 
 CREATE TABLE es_saas.tenant_grants (
-	tenant_id	pg_catalog.text COLLATE "C" NOT NULL,
+	tenant_id	pg_catalog.text COLLATE pg_catalog."C" NOT NULL,
 	role		pg_catalog.regrole NOT NULL,
 	granted_at	pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	CONSTRAINT tenant_grants_pkey PRIMARY KEY (tenant_id, role),
@@ -56,16 +56,16 @@ COMMENT ON TABLE es_saas.tenant_grants IS 'roles allowed to act for a tenant (es
 
 -- Column order is fixed by extension/es_saas.h (Anum_es_events_*).
 CREATE TABLE es_saas.events (
-	tenant_id	pg_catalog.text COLLATE "C" NOT NULL,
+	tenant_id	pg_catalog.text COLLATE pg_catalog."C" NOT NULL,
 	position	pg_catalog.int8 NOT NULL,
-	stream		pg_catalog.text COLLATE "C" NOT NULL,
+	stream		pg_catalog.text COLLATE pg_catalog."C" NOT NULL,
 	version		pg_catalog.int8 NOT NULL,
-	type		pg_catalog.text COLLATE "C" NOT NULL,
+	type		pg_catalog.text COLLATE pg_catalog."C" NOT NULL,
 	data		pg_catalog.jsonb NOT NULL,
 	metadata	pg_catalog.jsonb NOT NULL,
 	id			pg_catalog.uuid NOT NULL,
 	recorded_at pg_catalog.timestamptz NOT NULL,
-	category	pg_catalog.text COLLATE "C" NOT NULL,
+	category	pg_catalog.text COLLATE pg_catalog."C" NOT NULL,
 	batch_size	pg_catalog.int4 NOT NULL,
 	batch_index pg_catalog.int4 NOT NULL,
 	CONSTRAINT events_pkey PRIMARY KEY (tenant_id, position),
@@ -76,7 +76,7 @@ CREATE INDEX events_category_idx ON es_saas.events (tenant_id, category, positio
 COMMENT ON TABLE es_saas.events IS 'the immutable per-tenant event log; write through es_append only';
 
 CREATE TABLE es_saas.commands (
-	tenant_id	pg_catalog.text COLLATE "C" NOT NULL,
+	tenant_id	pg_catalog.text COLLATE pg_catalog."C" NOT NULL,
 	command_id	pg_catalog.uuid NOT NULL,
 	type		pg_catalog.text NOT NULL,
 	result		pg_catalog.jsonb NOT NULL,
@@ -137,7 +137,7 @@ GRANT SELECT ON es_saas.tenants, es_saas.events, es_saas.commands TO PUBLIC;
 
 -- Immutability ---------------------------------------------------------------
 
-CREATE FUNCTION es_saas.events_immutable() RETURNS trigger
+CREATE FUNCTION es_saas.events_immutable() RETURNS pg_catalog.trigger
 	AS 'MODULE_PATHNAME', 'es_events_immutable'
 	LANGUAGE C;
 CREATE TRIGGER events_immutable BEFORE UPDATE OR DELETE ON es_saas.events
@@ -189,13 +189,13 @@ COMMENT ON FUNCTION @extschema@.es_delete_tenant(pg_catalog.text) IS
 	'erase every event, command and grant of a tenant, and the tenant (administrators)';
 
 CREATE FUNCTION @extschema@.es_grant_tenant(role pg_catalog.name, tenant pg_catalog.text)
-	RETURNS void
+	RETURNS pg_catalog.void
 	AS 'MODULE_PATHNAME', 'es_grant_tenant' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION @extschema@.es_grant_tenant(pg_catalog.name, pg_catalog.text) IS
 	'allow a role (and its members) to act for a tenant (administrators)';
 
 CREATE FUNCTION @extschema@.es_revoke_tenant(role pg_catalog.name, tenant pg_catalog.text)
-	RETURNS void
+	RETURNS pg_catalog.void
 	AS 'MODULE_PATHNAME', 'es_revoke_tenant' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION @extschema@.es_revoke_tenant(pg_catalog.name, pg_catalog.text) IS
 	'withdraw es_grant_tenant (administrators)';
