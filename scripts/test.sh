@@ -55,6 +55,15 @@ run_perl_tap() {
 }
 run_suite "cluster TAP tests (test/t/*.pl, PostgreSQL::Test::Cluster)" run_perl_tap
 
+# the gateway: unit tests, then the REST contract over real HTTP, plain and
+# under valgrind (zero errors, no leaks)
+run_suite "gateway unit tests" make -s -C gateway check
+run_suite "gateway end-to-end" bash test/gateway/run_e2e.sh
+run_suite "gateway end-to-end under valgrind" bash test/gateway/run_e2e.sh --valgrind
+
+# the extension's own memory safety: every regress suite on a server under valgrind
+run_suite "extension under valgrind" bash test/valgrind_regress.sh
+
 echo
 echo "suites: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

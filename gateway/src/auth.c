@@ -298,7 +298,12 @@ es_auth_verify(const es_auth *a, const char *token, time_t now, es_claims *claim
 	sig = es_b64url_decode(dot2 + 1, strlen(dot2 + 1), &slen);
 	if (hjson == NULL || pjson == NULL || sig == NULL)
 		goto done;
-	hdr = cJSON_ParseWithLengthOpts((const char *) hjson, hlen, NULL, 1);
+	/* the decoders NUL-terminate; an embedded NUL would hide trailing data */
+	if (memchr(hjson, 0, hlen) != NULL || memchr(pjson, 0, plen) != NULL ||
+		!es_json_depth_ok((const char *) hjson, hlen, 16) ||
+		!es_json_depth_ok((const char *) pjson, plen, 16))
+		goto done;
+	hdr = cJSON_ParseWithLengthOpts((const char *) hjson, hlen + 1, NULL, 1);
 	if (!cJSON_IsObject(hdr))
 		goto done;
 	alg = cJSON_GetObjectItemCaseSensitive(hdr, "alg");
@@ -326,7 +331,7 @@ es_auth_verify(const es_auth *a, const char *token, time_t now, es_claims *claim
 		ok = 0;
 	}
 
-	payload = cJSON_ParseWithLengthOpts((const char *) pjson, plen, NULL, 1);
+	payload = cJSON_ParseWithLengthOpts((const char *) pjson, plen + 1, NULL, 1);
 	why = "invalid claims";
 	if (!cJSON_IsObject(payload))
 		goto done;

@@ -183,6 +183,12 @@ es_config_load(es_config *c, char *errbuf, size_t errlen)
 		snprintf(errbuf, errlen, "ES_LOG_LEVEL must be debug, info, warn or error");
 		return ES_FAIL;
 	}
+	if (c->sse_max_clients >= c->threads)
+	{
+		snprintf(errbuf, errlen, "ES_SSE_MAX_CLIENTS (%d) must be below ES_THREADS (%d): each subscription holds a worker",
+				 c->sse_max_clients, c->threads);
+		return ES_FAIL;
+	}
 	if (strchr(c->listen, ':') == NULL)
 	{
 		snprintf(errbuf, errlen, "ES_LISTEN must be host:port");

@@ -101,12 +101,23 @@ now_ms(void)
 	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Route server notices (e.g. FATAL on termination) into the JSON log. */
+static void
+notice_to_log(void *arg, const char *message)
+{
+	size_t n = strlen(message);
+
+	(void) arg;
+	es_log(ES_LOG_INFO, "database notice: %.*s", (int) (n > 0 && message[n - 1] == '\n' ? n - 1 : n), message);
+}
+
 /* Open a connection with a bounded connect timeout. */
 PGconn *
 es_db_connect_dedicated(void)
 {
-	const char *keys[] = {"dbname", "connect_timeout", "application_name", NULL};
-	const char *vals[] = {conninfo, "5", "es-gateway", NULL};
+	/* defaults first: settings in ES_DATABASE_URL (expanded last) win */
+	const char *keys[] = {"connect_timeout", "application_name", "dbname", NULL};
+	const char *vals[] = {"5", "es-gateway", conninfo, NULL};
 	PGconn *c = PQconnectdbParams(keys, vals, 1);
 
 	if (c != NULL && PQstatus(c) != CONNECTION_OK)
@@ -115,6 +126,8 @@ es_db_connect_dedicated(void)
 		PQfinish(c);
 		return NULL;
 	}
+	if (c != NULL)
+		PQsetNoticeProcessor(c, notice_to_log, NULL);
 	return c;
 }
 

@@ -3,7 +3,7 @@
  *
  * ESnnn -> nnn (the extension's contract); class 08, 57P01..03, 53xxx and
  * transient 40001/40P01 -> 503 unavailable with Retry-After; 57014 -> 504;
- * 22xxx (bad data reached SQL) -> 400; 23xxx -> 409 conflict; anything else
+ * 22xxx (bad data reached SQL) and 54xxx (input too complex) -> 400; 23xxx -> 409 conflict; anything else
  * -> 503 unavailable.  Never 500.  Pure, thread-safe.
  */
 #include "errors.h"
@@ -148,7 +148,7 @@ es_error_from_sqlstate(es_error *err, const char *sqlstate, const char *message,
 		code = "timeout";
 		msg = "database statement timed out";
 	}
-	else if (strncmp(ss, "22", 2) == 0)
+	else if (strncmp(ss, "22", 2) == 0 || strncmp(ss, "54", 2) == 0)
 	{
 		status = 400;
 		code = "malformed_request";

@@ -9,10 +9,21 @@
  * its socket within the request timeout is disconnected (mg_write fails).
  * Correctness never depends on NOTIFY.
  *
- * Concurrency: notify_lock guards notify_gen, listener_stop and
- * sse_active; notify_cond is broadcast on every notification and on stop.
+ * Slow clients: civetweb's blocking mg_write has no timeout of its own, so
+ * each subscription registers its socket in sse_slots and marks when a
+ * write starts; the listener thread doubles as a watchdog and shuts down
+ * (never closes) the socket of a write blocked longer than the request
+ * timeout, which makes mg_write fail and the handler return.
+ *
+ * Concurrency: notify_lock guards notify_gen, listener_stop, sse_active and
+ * sse_slots; notify_cond is broadcast on every notification and on stop.
  */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <netinet/in.h>
 #include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,17 +45,30 @@ static const es_stmt read_log_json = {
 	"FROM es_read_log($1::text, $2::bigint, $3::int) AS e",
 	3};
 
+/* rows after $2, at most $3 of them, cut once $4 bytes are reached (the
+ * first row always comes): the gateway never holds more than one batch */
 static const es_stmt read_log_rows = {
 	"es_read_log_sse",
-	"SELECT e.position, " ES_SQL_EVENT_JSON "::text "
-	"FROM es_read_log($1::text, $2::bigint, $3::int) AS e ORDER BY e.position",
-	3};
+	"SELECT position, ev FROM (SELECT position, ev, "
+	"sum(octet_length(ev)) OVER (ORDER BY position) AS upto FROM "
+	"(SELECT e.position, (" ES_SQL_EVENT_JSON ")::text AS ev "
+	"FROM es_read_log($1::text, $2::bigint, $3::int) AS e) a) b "
+	"WHERE upto - octet_length(ev) < $4::bigint ORDER BY position",
+	4};
 
 static pthread_mutex_t notify_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t notify_cond = PTHREAD_COND_INITIALIZER;
 static unsigned long notify_gen;  /* guarded by notify_lock */
 static int listener_stop;         /* guarded by notify_lock */
 static int sse_active;            /* guarded by notify_lock */
+typedef struct sse_slot {
+	int used;
+	int fd;                    /* -1 when the socket was not found */
+	long long write_started;   /* monotonic ms, 0 = not writing */
+} sse_slot;
+
+#define SSE_MAX_SLOTS 4096
+static sse_slot sse_slots[SSE_MAX_SLOTS]; /* guarded by notify_lock */
 static pthread_t listener_thread;
 static int listener_started;      /* main thread only */
 
@@ -69,6 +93,93 @@ should_stop_listener(void)
 	return s;
 }
 
+static long long mono_ms(void);
+
+/* Shut down sockets whose write has been blocked too long. */
+static void
+sse_watchdog(void)
+{
+	long long now = mono_ms();
+	long long limit = es_g_app.cfg.request_timeout_ms;
+
+	pthread_mutex_lock(&notify_lock);
+	for (int i = 0; i < SSE_MAX_SLOTS; i++)
+		if (sse_slots[i].used && sse_slots[i].fd >= 0 && sse_slots[i].write_started > 0 &&
+			now - sse_slots[i].write_started > limit)
+		{
+			(void) shutdown(sse_slots[i].fd, SHUT_RDWR);
+			sse_slots[i].write_started = 0;
+			es_log(ES_LOG_INFO, "slow SSE client cut off");
+		}
+	pthread_mutex_unlock(&notify_lock);
+}
+
+/* The socket of this connection: civetweb does not expose it, so match
+ * the local/peer ports and peer address among our descriptors. */
+static int
+is_our_socket(int fd, const struct mg_request_info *ri)
+{
+	struct sockaddr_in local, peer;
+	socklen_t ll = sizeof(local), pl = sizeof(peer);
+	char addr[INET_ADDRSTRLEN];
+
+	if (getsockname(fd, (struct sockaddr *) &local, &ll) != 0 || local.sin_family != AF_INET ||
+		ntohs(local.sin_port) != ri->server_port)
+		return 0;
+	if (getpeername(fd, (struct sockaddr *) &peer, &pl) != 0 || peer.sin_family != AF_INET ||
+		ntohs(peer.sin_port) != ri->remote_port)
+		return 0;
+	return inet_ntop(AF_INET, &peer.sin_addr, addr, sizeof(addr)) && strcmp(addr, ri->remote_addr) == 0;
+}
+
+/* Find the socket: list /proc/self/fd when available, else probe fds. */
+static int
+find_socket(const struct mg_request_info *ri)
+{
+	DIR *d = opendir("/proc/self/fd");
+	long maxfd;
+
+	if (d != NULL)
+	{
+		struct dirent *de;
+		int found = -1;
+
+		while (found < 0 && (de = readdir(d)) != NULL)
+		{
+			char *end;
+			long fd = strtol(de->d_name, &end, 10);
+
+			if (*end == '\0' && end != de->d_name && fd != dirfd(d) && is_our_socket((int) fd, ri))
+				found = (int) fd;
+		}
+		closedir(d);
+		return found;
+	}
+	maxfd = sysconf(_SC_OPEN_MAX);
+	if (maxfd <= 0 || maxfd > 65536)
+		maxfd = 65536;
+	for (int fd = 0; fd < maxfd; fd++)
+		if (is_our_socket(fd, ri))
+			return fd;
+	return -1;
+}
+
+/* Write with the watchdog armed; returns 0 on success. */
+static int
+sse_write(int slot, struct mg_connection *conn, const char *data, size_t len)
+{
+	int n;
+
+	pthread_mutex_lock(&notify_lock);
+	sse_slots[slot].write_started = mono_ms();
+	pthread_mutex_unlock(&notify_lock);
+	n = mg_write(conn, data, len);
+	pthread_mutex_lock(&notify_lock);
+	sse_slots[slot].write_started = 0;
+	pthread_mutex_unlock(&notify_lock);
+	return n == (int) len ? 0 : -1;
+}
+
 /* LISTEN loop with reconnects. */
 static void *
 listener_main(void *arg)
@@ -81,6 +192,7 @@ listener_main(void *arg)
 		struct pollfd pfd;
 		PGnotify *n;
 
+		sse_watchdog();
 		if (c == NULL)
 		{
 			PGresult *r;
@@ -190,8 +302,8 @@ static int
 fetch_batch(const char *tenant, long long *pos, es_buf *buf, long long max_bytes,
 			int *more, es_error *err)
 {
-	char after[24];
-	const char *params[3];
+	char after[24], maxb[24];
+	const char *params[4];
 	PGresult *r;
 	int n, used = 0;
 
@@ -199,6 +311,8 @@ fetch_batch(const char *tenant, long long *pos, es_buf *buf, long long max_bytes
 	params[0] = tenant;
 	params[1] = after;
 	params[2] = SSE_BATCH;
+	snprintf(maxb, sizeof(maxb), "%lld", max_bytes);
+	params[3] = maxb;
 	*more = 0;
 	if (es_db_call(ES_SVC_QUERY_HANDLER, &read_log_rows, params, &r, err) != ES_OK)
 		return -1;
@@ -219,8 +333,8 @@ fetch_batch(const char *tenant, long long *pos, es_buf *buf, long long max_bytes
 		*pos = atoll(p);
 		used++;
 	}
-	if (n == atoi(SSE_BATCH))
-		*more = 1;
+	if (n > 0)
+		*more = 1; /* the batch may have been cut by size: ask again */
 	PQclear(r);
 	return used;
 }
@@ -231,20 +345,27 @@ serve_sse(es_request *req, long long pos, es_error *err)
 {
 	const es_config *cfg = &es_g_app.cfg;
 	es_buf buf;
-	int more = 0, admitted = 0;
+	int more = 0, slot = -1;
 	unsigned long gen;
 	long long last_write;
+	int fd = find_socket(req->ri);
 
 	pthread_mutex_lock(&notify_lock);
 	if (sse_active < cfg->sse_max_clients)
-	{
-		sse_active++;
-		admitted = 1;
-	}
+		for (int i = 0; i < SSE_MAX_SLOTS; i++)
+			if (!sse_slots[i].used)
+			{
+				sse_slots[i] = (sse_slot) {.used = 1, .fd = fd, .write_started = 0};
+				slot = i;
+				sse_active++;
+				break;
+			}
 	gen = notify_gen;
 	pthread_mutex_unlock(&notify_lock);
-	if (!admitted)
+	if (slot < 0)
 		return es_error_set(err, 503, "unavailable", "too many live subscriptions");
+	if (fd < 0)
+		es_log(ES_LOG_WARN, "SSE socket not found: slow-client watchdog disabled for this stream");
 
 	es_buf_init(&buf);
 	/* first batch before the headers, so access errors get a JSON answer */
@@ -252,21 +373,26 @@ serve_sse(es_request *req, long long pos, es_error *err)
 	{
 		es_buf_free(&buf);
 		pthread_mutex_lock(&notify_lock);
+		sse_slots[slot].used = 0;
 		sse_active--;
 		pthread_mutex_unlock(&notify_lock);
 		return ES_FAIL;
 	}
-	if (mg_printf(req->conn,
-				  "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
-				  "Cache-Control: no-store\r\nX-Accel-Buffering: no\r\n"
-				  "Connection: close\r\n\r\nretry: 1000\n\n") <= 0)
-		goto end;
+	{
+		static const char head[] =
+			"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+			"Cache-Control: no-store\r\nX-Accel-Buffering: no\r\n"
+			"Connection: close\r\n\r\nretry: 1000\n\n";
+
+		if (sse_write(slot, req->conn, head, sizeof(head) - 1) != 0)
+			goto end;
+	}
 	last_write = mono_ms();
 	while (!es_app_stopping())
 	{
 		if (buf.len > 0)
 		{
-			if (mg_write(req->conn, buf.data, buf.len) <= 0)
+			if (sse_write(slot, req->conn, buf.data, buf.len) != 0)
 				break;
 			buf.len = 0;
 			last_write = mono_ms();
@@ -279,15 +405,19 @@ serve_sse(es_request *req, long long pos, es_error *err)
 		}
 		if (mono_ms() - last_write >= (long long) cfg->sse_heartbeat_seconds * 1000)
 		{
-			if (mg_printf(req->conn, ": heartbeat\n\n") <= 0)
+			if (sse_write(slot, req->conn, ": heartbeat\n\n", 12) != 0)
 				break;
 			last_write = mono_ms();
 		}
 		if (fetch_batch(req->claims.tenant_id, &pos, &buf, cfg->sse_buffer_bytes, &more, err) < 0)
 		{
 			char *body = es_error_body(err);
+			es_buf eb;
 
-			(void) mg_printf(req->conn, "event: error\ndata: %s\n\n", body);
+			es_buf_init(&eb);
+			es_buf_printf(&eb, "event: error\ndata: %s\n\n", body);
+			(void) sse_write(slot, req->conn, eb.data, eb.len);
+			es_buf_free(&eb);
 			free(body);
 			break;
 		}
@@ -295,6 +425,7 @@ serve_sse(es_request *req, long long pos, es_error *err)
 end:
 	es_buf_free(&buf);
 	pthread_mutex_lock(&notify_lock);
+	sse_slots[slot].used = 0;
 	sse_active--;
 	pthread_mutex_unlock(&notify_lock);
 	return ES_STREAMED;

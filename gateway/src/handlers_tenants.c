@@ -12,7 +12,7 @@
 static const es_stmt create_tenant = {
 	"es_create_tenant",
 	"SELECT es_create_tenant($1::jsonb->>'id', $1::jsonb->>'name', "
-	"coalesce($1::jsonb->'settings', '{}'::jsonb))::text",
+	"coalesce(nullif($1::jsonb->'settings', 'null'::jsonb), '{}'::jsonb))::text",
 	1};
 
 static const es_stmt get_tenant = {"es_get_tenant", "SELECT es_get_tenant($1::text)::text", 1};

@@ -96,7 +96,11 @@ es_http_parse_json(es_request *req, es_error *err)
 		return es_error_set(err, 400, "malformed_request", "request body required");
 	if (!es_utf8_valid(req->body, req->body_len))
 		return es_error_set(err, 400, "malformed_request", "request body is not valid UTF-8");
-	req->json = cJSON_ParseWithLengthOpts(req->body, req->body_len, NULL, 1);
+	if (!es_json_depth_ok(req->body, req->body_len, ES_MAX_JSON_DEPTH))
+		return es_error_set(err, 400, "malformed_request", "JSON nested deeper than %d levels", ES_MAX_JSON_DEPTH);
+	/* body is NUL-terminated and NUL-free (checked above): include the NUL so
+	 * cJSON's require_null_terminated check sees the true end */
+	req->json = cJSON_ParseWithLengthOpts(req->body, req->body_len + 1, NULL, 1);
 	if (req->json == NULL)
 		return es_error_set(err, 400, "malformed_request", "request body is not valid JSON");
 	return ES_OK;
@@ -158,6 +162,13 @@ es_http_send(struct mg_connection *conn, const es_response *resp, int close_conn
 				  resp->extra_headers, close_conn ? "Connection: close\r\n" : "");
 	if (n <= 0)
 		return -1;
+	{
+		const struct mg_request_info *ri = mg_get_request_info(conn);
+
+		/* a HEAD answer carries the headers only */
+		if (ri && ri->request_method && strcmp(ri->request_method, "HEAD") == 0)
+			return n;
+	}
 	if (len > 0 && mg_write(conn, body, len) <= 0)
 		return -1;
 	return n + (int) len;

@@ -13,6 +13,8 @@
 #include "errors.h"
 #include "router.h"
 
+#define ES_MAX_JSON_DEPTH 128
+
 typedef struct es_request {
 	struct mg_connection *conn;
 	const struct mg_request_info *ri;

@@ -70,6 +70,7 @@ dispatch(struct mg_connection *conn, void *cbdata)
 	es_match mr;
 
 	(void) cbdata;
+	__atomic_add_fetch(&es_g_app.inflight, 1, __ATOMIC_ACQ_REL);
 	memset(&req, 0, sizeof(req));
 	memset(&resp, 0, sizeof(resp));
 	memset(&err, 0, sizeof(err));
@@ -105,6 +106,8 @@ dispatch(struct mg_connection *conn, void *cbdata)
 	endpoint = req.match.route->template;
 	if (es_app_stopping() && (req.match.route->flags & ES_ROUTE_AUTH))
 	{
+		/* draining: civetweb cannot close its listener early, so late
+		 * arrivals are turned away and told to retry elsewhere */
 		es_error_set(&err, 503, "unavailable", "shutting down");
 		close_conn = 1;
 		goto send;
@@ -167,6 +170,7 @@ send:
 	es_error_clear(&err);
 	es_response_free(&resp);
 	es_request_free(&req);
+	__atomic_sub_fetch(&es_g_app.inflight, 1, __ATOMIC_ACQ_REL);
 	return status;
 }
 
@@ -327,8 +331,24 @@ main(int argc, char **argv)
 		}
 	}
 	__atomic_store_n(&es_g_app.stopping, 1, __ATOMIC_RELEASE);
-	es_events_stop();   /* wakes SSE loops; they end within one poll */
-	mg_stop(ctx);       /* closes the listener, waits for in-flight requests */
+	es_events_stop(); /* wakes SSE loops; they end within one poll */
+	/* drain: let requests already inside the pipeline finish (readiness is
+	 * already 503), bounded by the request timeout */
+	{
+		long waited = 0;
+
+		while (__atomic_load_n(&es_g_app.inflight, __ATOMIC_ACQUIRE) > 0 &&
+			   waited < es_g_app.cfg.request_timeout_ms)
+		{
+			struct timespec ts = {0, 20 * 1000000L};
+
+			nanosleep(&ts, NULL);
+			waited += 20;
+		}
+		if (__atomic_load_n(&es_g_app.inflight, __ATOMIC_ACQUIRE) > 0)
+			es_log(ES_LOG_WARN, "drain timeout: %d requests still running", es_g_app.inflight);
+	}
+	mg_stop(ctx); /* closes the listener and the idle keep-alive connections */
 	es_db_shutdown();
 	es_metrics_reset();
 	free(es_g_app.openapi);

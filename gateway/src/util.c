@@ -63,6 +63,36 @@ es_utf8_valid(const char *buf, size_t len)
 	return 1;
 }
 
+/* Nesting depth scan. */
+int
+es_json_depth_ok(const char *buf, size_t len, int max_depth)
+{
+	int depth = 0, in_str = 0;
+
+	for (size_t i = 0; i < len; i++)
+	{
+		char c = buf[i];
+
+		if (in_str)
+		{
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_str = 0;
+		}
+		else if (c == '"')
+			in_str = 1;
+		else if (c == '[' || c == '{')
+		{
+			if (++depth > max_depth)
+				return 0;
+		}
+		else if (c == ']' || c == '}')
+			depth--;
+	}
+	return 1;
+}
+
 /* Canonical UUID text. */
 int
 es_uuid_valid(const char *s)
@@ -346,10 +376,14 @@ es_buf_printf(es_buf *b, const char *fmt, ...)
 	}
 }
 
-/* JSON string literal; control chars escaped, bytes >= 0x80 copied. */
+/* JSON string literal; control chars escaped; bytes >= 0x80 copied when
+ * the string is valid UTF-8, else escaped as \u00XX so the output stays
+ * valid JSON (log lines carry raw request paths). */
 void
 es_buf_json_string(es_buf *b, const char *s)
 {
+	int raw_ok = es_utf8_valid(s ? s : "", s ? strlen(s) : 0);
+
 	es_buf_append(b, "\"", 1);
 	for (const unsigned char *p = (const unsigned char *) (s ? s : ""); *p; p++)
 	{
@@ -359,7 +393,7 @@ es_buf_json_string(es_buf *b, const char *s)
 
 			es_buf_append(b, e, 2);
 		}
-		else if (*p < 0x20)
+		else if (*p < 0x20 || (*p >= 0x80 && !raw_ok))
 			es_buf_printf(b, "\\u%04x", *p);
 		else
 			es_buf_append(b, (const char *) p, 1);

@@ -12,6 +12,11 @@
 /* 1 when buf[0..len) is well-formed UTF-8 without NUL bytes. */
 int es_utf8_valid(const char *buf, size_t len);
 
+/* 1 when JSON text nests arrays/objects at most max_depth deep (strings
+ * skipped).  Checked before cJSON, whose recursion would otherwise be
+ * bounded only by the worker thread's stack. */
+int es_json_depth_ok(const char *buf, size_t len, int max_depth);
+
 /* 1 when s is a canonical 8-4-4-4-12 hex UUID. */
 int es_uuid_valid(const char *s);
 

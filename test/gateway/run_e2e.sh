@@ -1,0 +1,291 @@
+#!/usr/bin/env bash
+# End-to-end suite for es-gateway over real HTTP against a real es_saas.
+#
+# Needs: a running PostgreSQL reachable via PGHOST/PGPORT with PGUSER a
+# superuser, es_saas installed in that server's extension directory,
+# curl, jq, perl (HTTP::Tiny, JSON::PP, Digest::SHA: core), openssl,
+# optionally promtool (Debian package prometheus) and valgrind.
+#
+# Usage: test/gateway/run_e2e.sh [--valgrind | --asan]
+#   --valgrind  run the gateway under valgrind --leak-check=full --error-exitcode=1
+#   --asan      run the -fsanitize=address,undefined build
+# Prints TAP, then a final line "N passed, N failed"; exit status != 0 on any failure.
+# Binds only 127.0.0.1.  Creates and drops its own database and role.
+set -u
+MODE=plain
+case "${1:-}" in
+  --valgrind) MODE=valgrind ;;
+  --asan) MODE=asan ;;
+  "") ;;
+  *) echo "usage: $0 [--valgrind|--asan]" >&2; exit 2 ;;
+esac
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+GWDIR=$ROOT/gateway
+: "${PGHOST:?set PGHOST}" "${PGPORT:=5432}" "${PGUSER:=postgres}"
+export PGHOST PGPORT PGUSER
+
+PASS=0; FAIL=0; N=0
+ok()   { N=$((N+1)); PASS=$((PASS+1)); echo "ok $N - $*"; }
+nok()  { N=$((N+1)); FAIL=$((FAIL+1)); echo "not ok $N - $*"; }
+check() { local d=$1; shift; if "$@"; then ok "$d"; else nok "$d"; fi; }
+
+TMP=$(mktemp -d /tmp/es_gw_e2e.XXXXXX)
+DB=es_gw_e2e_$$
+ROLE=es_gw_e2e_$$
+ROLEPW=$(openssl rand -hex 16)
+PIDS=()
+
+cleanup() {
+  for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done
+  sleep 0.2
+  psql -qX -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1
+  psql -qX -d postgres -c "DROP ROLE IF EXISTS $ROLE" >/dev/null 2>&1
+  if [ -n "${E2E_KEEP:-}" ]; then echo "# kept $TMP" >&2; else rm -rf "$TMP"; fi
+}
+trap cleanup EXIT
+
+free_port() {
+  perl -MIO::Socket::INET -e 'my $s=IO::Socket::INET->new(LocalAddr=>"127.0.0.1",LocalPort=>0,Listen=>1,ReuseAddr=>1) or die; print $s->sockport'
+}
+
+# ---- build --------------------------------------------------------------
+echo "# building gateway ($MODE)"
+if [ "$MODE" = asan ]; then
+  make -s -C "$GWDIR" asan >"$TMP/build.log" 2>&1 || { cat "$TMP/build.log"; echo "0 passed, 1 failed"; exit 1; }
+  GWBIN=$GWDIR/es-gateway-asan
+else
+  make -s -C "$GWDIR" >"$TMP/build.log" 2>&1 || { cat "$TMP/build.log"; echo "0 passed, 1 failed"; exit 1; }
+  GWBIN=$GWDIR/es-gateway
+fi
+
+# ---- database -----------------------------------------------------------
+echo "# database $DB on $PGHOST:$PGPORT"
+if ! psql -qX -v ON_ERROR_STOP=1 -d postgres >"$TMP/db.log" 2>&1 <<SQL
+CREATE DATABASE $DB;
+\c $DB
+CREATE EXTENSION es_saas;
+CREATE ROLE $ROLE LOGIN PASSWORD '$ROLEPW' IN ROLE es_gateway;
+SQL
+then
+  cat "$TMP/db.log"; nok "create database, CREATE EXTENSION es_saas, gateway role"; echo "$PASS passed, $FAIL failed"; exit 1
+fi
+ok "database created with CREATE EXTENSION es_saas and a login role in es_gateway"
+check "gateway role is neither superuser nor BYPASSRLS" \
+  test "$(psql -qXAt -d $DB -c "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = '$ROLE'")" = f
+
+# ---- keys ---------------------------------------------------------------
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$TMP/rsa.pem" 2>/dev/null
+openssl pkey -in "$TMP/rsa.pem" -pubout -out "$TMP/rsa.pub" 2>/dev/null
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$TMP/ec.pem" 2>/dev/null
+openssl pkey -in "$TMP/ec.pem" -pubout -out "$TMP/ec.pub" 2>/dev/null
+SECRET=$(openssl rand -hex 24)   # 48 bytes
+
+DBURL="host=$PGHOST port=$PGPORT dbname=$DB user=$ROLE password=$ROLEPW"
+export ES_RESILIENCE_CONFIG=$GWDIR/config/resilience.yaml
+
+# ---- startup refusals (plain binary, fast) --------------------------------
+PLAINBIN=$GWDIR/es-gateway
+[ -x "$PLAINBIN" ] || make -s -C "$GWDIR" >/dev/null 2>&1
+ES_JWT_SECRET=short-secret ES_DATABASE_URL="$DBURL" ES_LISTEN=127.0.0.1:1 "$PLAINBIN" >/dev/null 2>"$TMP/short.err"
+check "ES_JWT_SECRET under 32 bytes: exit code 2" test $? -eq 2
+ES_DATABASE_URL="$DBURL" ES_LISTEN=127.0.0.1:1 env -u ES_JWT_SECRET -u ES_JWT_PUBLIC_KEY_FILE "$PLAINBIN" >/dev/null 2>&1
+check "no JWT key configured: exit code 2" test $? -eq 2
+ES_JWT_SECRET=$SECRET ES_POOL_SIZE=zero "$PLAINBIN" >/dev/null 2>&1
+check "invalid ES_POOL_SIZE: exit code 2" test $? -eq 2
+ES_JWT_SECRET=$SECRET ES_RESILIENCE_CONFIG=/nonexistent.yaml "$PLAINBIN" >/dev/null 2>&1
+check "missing explicit ES_RESILIENCE_CONFIG: exit code 2" test $? -eq 2
+ES_JWT_SECRET=$SECRET ES_DATABASE_URL="$DBURL" "$PLAINBIN" --print-config >"$TMP/cfg.txt" 2>&1
+check "--print-config exits 0" test $? -eq 0
+check "--print-config masks the JWT secret and the database password" \
+  bash -c "! grep -q -e '$SECRET' -e '$ROLEPW' '$TMP/cfg.txt' && grep -q '^ES_JWT_SECRET=<set' '$TMP/cfg.txt'"
+check "--print-config shows resilience defaults" grep -q '^resilience.circuit_breakers.event_store.failure_threshold=5$' "$TMP/cfg.txt"
+
+# ---- start gateways ----------------------------------------------------------
+run_gw() { # name port extra-env...
+  local name=$1 port=$2; shift 2
+  local cmd=("$GWBIN")
+  # shellcheck disable=SC2054  # the commas belong to valgrind options
+  case "$MODE" in
+    valgrind) cmd=(valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect
+                   --show-leak-kinds=definite,indirect --log-file="$TMP/$name.valgrind" "$GWBIN") ;;
+    asan) export ASAN_OPTIONS=detect_leaks=1:exitcode=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ;;
+  esac
+  env ES_DATABASE_URL="$DBURL" ES_LISTEN="127.0.0.1:$port" ES_POOL_SIZE=4 ES_THREADS=24 \
+      ES_SSE_HEARTBEAT_SECONDS=1 "$@" "${cmd[@]}" >"$TMP/$name.out" 2>"$TMP/$name.err" &
+  LASTPID=$!
+}
+wait_ready() { # port
+  for _ in $(seq 1 150); do
+    curl -sf -o /dev/null "http://127.0.0.1:$1/health/live" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+PORT1=$(free_port); PORT2=$(free_port)
+TA=e2e-a-$$; TB=e2e-b-$$
+run_gw gw1 "$PORT1" ES_JWT_SECRET="$SECRET" ES_JWT_PUBLIC_KEY_FILE="$TMP/rsa.pub" \
+       ES_JWT_AUDIENCE=es-api ES_JWT_ISSUER=https://idp.test ES_MAX_BODY_BYTES=1048576
+PID1=$LASTPID; PIDS+=("$PID1")
+cat >"$TMP/resilience-gw2.yaml" <<YAML
+timeouts:
+  database_statement_ms: 1000
+YAML
+run_gw gw2 "$PORT2" ES_JWT_PUBLIC_KEY_FILE="$TMP/ec.pub" ES_REQUEST_TIMEOUT_MS=1500 ES_SSE_MAX_CLIENTS=1 \
+       ES_RESILIENCE_CONFIG="$TMP/resilience-gw2.yaml"
+PID2=$LASTPID; PIDS+=("$PID2")
+check "gateway (HS256 + RS256) is up on 127.0.0.1:$PORT1" wait_ready "$PORT1"
+check "gateway (ES256 only) is up on 127.0.0.1:$PORT2" wait_ready "$PORT2"
+check "gateway listens on 127.0.0.1 only" \
+  bash -c "! (ss -ltnp 2>/dev/null | grep -E ':($PORT1|$PORT2)\b' | grep -v '127.0.0.1' | grep -q .)"
+
+# ---- the HTTP suite ------------------------------------------------------------
+ES_E2E_URL=http://127.0.0.1:$PORT1 ES_E2E_URL_EC=http://127.0.0.1:$PORT2 \
+ES_E2E_TA=$TA ES_E2E_TB=$TB ES_E2E_TOKEN_EC_FILE=$TMP/suite.token_ec \
+ES_E2E_SECRET=$SECRET ES_E2E_TOKEN_FILE=$TMP/suite.token ES_E2E_RSA=$TMP/rsa.pem ES_E2E_EC=$TMP/ec.pem ES_E2E_RSA_PUB=$TMP/rsa.pub \
+ES_E2E_SLOW=$([ "$MODE" = plain ] && echo 1 || echo 5) \
+  perl "$HERE/t/e2e.pl" >"$TMP/suite.tap" 2>"$TMP/suite.err"
+SUITE_RC=$?
+# renumber the suite's TAP into ours
+while IFS= read -r line; do
+  case "$line" in
+    "ok "*) ok "${line#* - }" ;;
+    "not ok "*) nok "${line#* - }" ;;
+    "#"*) echo "$line" ;;
+  esac
+done <"$TMP/suite.tap"
+check "HTTP suite ran to completion (exit $SUITE_RC)" grep -q '^1\.\.' "$TMP/suite.tap"
+[ -s "$TMP/suite.err" ] && sed 's/^/# suite stderr: /' "$TMP/suite.err" | head -20
+
+# ---- suspended tenant: writes 423, reads still 200 ------------------------------
+B1=http://127.0.0.1:$PORT1
+TOKA=$(cat "$TMP/suite.token" 2>/dev/null)
+psql -qX -d $DB -c "SELECT es_suspend_tenant('$TA')" >/dev/null
+code=$(curl -s -o "$TMP/susp.json" -w '%{http_code}' -H "Authorization: Bearer $TOKA" -H 'Content-Type: application/json' \
+       -d '{"type":"append","stream":"order-9","events":[{"type":"X","data":{}}]}' "$B1/api/v1/commands/execute")
+check "suspended tenant: command 423 (got $code)" test "$code" = 423
+check "... code tenant_suspended" test "$(jq -r .error.code "$TMP/susp.json" 2>/dev/null)" = tenant_suspended
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKA" "$B1/api/v1/streams/order-1")
+check "suspended tenant: reads still 200 (got $code)" test "$code" = 200
+psql -qX -d $DB -c "SELECT es_resume_tenant('$TA')" >/dev/null
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKA" -H 'Content-Type: application/json' \
+       -d '{"type":"append","stream":"order-9","events":[{"type":"X","data":{}}]}' "$B1/api/v1/commands/execute")
+check "resumed tenant: command 200 (got $code)" test "$code" = 200
+
+# ---- statement timeout -> 504 (gw2 has database_statement_ms: 1000 from its YAML) ----
+TOKEC=$(cat "$TMP/suite.token_ec" 2>/dev/null)
+if [ "$(psql -qXAt -d $DB -c "SELECT to_regclass('es_saas.events') IS NOT NULL")" = t ]; then
+  psql -qX -d $DB -c "BEGIN; LOCK TABLE es_saas.events IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(4); COMMIT;" >/dev/null 2>&1 &
+  LOCKPID=$!
+  sleep 0.5
+  START=$(date +%s%N)
+  code=$(curl -s -o "$TMP/timeout.json" -w '%{http_code}' --max-time 20 -H "Authorization: Bearer $TOKEC" "http://127.0.0.1:$PORT2/api/v1/events")
+  MS=$(( ($(date +%s%N) - START) / 1000000 ))
+  check "statement_timeout from resilience.yaml: 504 (got $code after ${MS} ms)" test "$code" = 504
+  check "... code timeout" test "$(jq -r .error.code "$TMP/timeout.json" 2>/dev/null)" = timeout
+  wait "$LOCKPID"
+else
+  echo "# SKIP 504 test: es_saas.events not found"
+fi
+
+# ---- database outage: broken pool connections are detected and replaced ------
+psql -qX -d postgres -c "ALTER ROLE $ROLE NOLOGIN" \
+     -c "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = '$ROLE'" >/dev/null
+sleep 0.3
+code=$(curl -s -o "$TMP/down.json" -D "$TMP/down.hdr" -w '%{http_code}' -H "Authorization: Bearer $TOKA" "$B1/api/v1/events")
+check "database unreachable: data route 503 (got $code)" test "$code" = 503
+check "... error code unavailable" test "$(jq -r .error.code "$TMP/down.json" 2>/dev/null)" = unavailable
+check "... with Retry-After" grep -qi '^Retry-After: ' "$TMP/down.hdr"
+code=$(curl -s -o "$TMP/health.json" -w '%{http_code}' "$B1/health")
+check "database unreachable: /health 503 degraded (got $code)" \
+  bash -c "test '$code' = 503 && test \"\$(jq -r .status '$TMP/health.json')\" = degraded"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$B1/health/ready")
+check "database unreachable: /health/ready 503 (got $code)" test "$code" = 503
+code=$(curl -s -o /dev/null -w '%{http_code}' "$B1/health/live")
+check "database unreachable: /health/live still 200 (got $code)" test "$code" = 200
+psql -qX -d postgres -c "ALTER ROLE $ROLE LOGIN" >/dev/null
+code=000
+for _ in $(seq 1 50); do
+  code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKA" "$B1/api/v1/events")
+  [ "$code" = 200 ] && break; sleep 0.1
+done
+check "database back: data route 200 again (got $code)" test "$code" = 200
+code=$(curl -s -o "$TMP/health.json" -w '%{http_code}' "$B1/health")
+check "database back: /health 200 ok (got $code)" test "$code" = 200
+
+# ---- metrics through promtool ------------------------------------------------------
+curl -s "http://127.0.0.1:$PORT1/metrics" >"$TMP/metrics.txt"
+if command -v promtool >/dev/null; then
+  check "promtool check metrics accepts /metrics" bash -c "promtool check metrics <'$TMP/metrics.txt' >'$TMP/promtool.out' 2>&1"
+  grep -q . "$TMP/promtool.out" && sed 's/^/# promtool: /' "$TMP/promtool.out" | head
+else
+  echo "# SKIP promtool not installed (apt-get install prometheus)"
+fi
+check "metrics never carry raw paths or tenant names" \
+  bash -c "! grep -E 'endpoint=\"[^\"]*(order-|tenant-a|e2e)' '$TMP/metrics.txt'"
+
+# ---- access log never contains tokens ---------------------------------------
+check "access log is JSON lines" bash -c "head -50 '$TMP/gw1.out' | jq -e . >/dev/null"
+check "access log never contains a token" bash -c "! grep -q 'eyJ' '$TMP/gw1.out' '$TMP/gw1.err'"
+
+# ---- graceful shutdown ---------------------------------------------------------
+# an open SSE subscription must not block the drain
+TOKFILE=$TMP/suite.token
+if [ -s "$TOKFILE" ]; then
+  curl -sN -H "Authorization: Bearer $(cat "$TOKFILE")" -H 'Accept: text/event-stream' \
+       "http://127.0.0.1:$PORT1/api/v1/events" >"$TMP/sse_drain.out" 2>/dev/null &
+  CURLPID=$!
+  sleep 0.5
+fi
+# an in-flight request (body still arriving) is completed during the drain
+perl -MIO::Socket::INET -e '
+  my ($port, $tok, $pid) = @ARGV;
+  my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1", PeerPort => $port) or exit 3;
+  my $body = q({"type":"log","limit":1});
+  print $s "POST /api/v1/queries/execute HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer $tok\r\nContent-Type: application/json\r\nContent-Length: " . length($body) . "\r\nConnection: close\r\n\r\n" . substr($body, 0, 5);
+  select(undef, undef, undef, 0.5);
+  kill "TERM", $pid;
+  select(undef, undef, undef, 0.5);
+  print $s substr($body, 5);
+  local $/; my $r = <$s>; print $r =~ m{^HTTP/1\.1 (\d+)} ? $1 : "none";
+' "$PORT1" "$TOKA" "$PID1" >"$TMP/drain.out" 2>&1
+check "SIGTERM during a request: the request still completes with 200 (got $(cat "$TMP/drain.out"))" grep -qx 200 "$TMP/drain.out"
+for pid in "$PID1" "$PID2"; do kill -TERM "$pid" 2>/dev/null; done
+wait_exit() { # pid seconds
+  for _ in $(seq 1 $(( $2 * 10 ))); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+  return 1
+}
+LIMIT=$([ "$MODE" = plain ] && echo 10 || echo 60)
+check "SIGTERM: gateway 1 exits within ${LIMIT}s" wait_exit "$PID1" "$LIMIT"
+wait "$PID1"; RC1=$?
+check "SIGTERM: gateway 1 exit code 0 (got $RC1)" test "$RC1" -eq 0
+check "SIGTERM: gateway 2 exits" wait_exit "$PID2" "$LIMIT"
+wait "$PID2"; RC2=$?
+check "SIGTERM: gateway 2 exit code 0 (got $RC2)" test "$RC2" -eq 0
+PIDS=()
+[ -n "${CURLPID:-}" ] && { kill "$CURLPID" 2>/dev/null; wait "$CURLPID" 2>/dev/null; }
+check "after shutdown the port is closed" bash -c "! curl -s -o /dev/null --max-time 2 http://127.0.0.1:$PORT1/health/live"
+check "shutdown logged 'stopped'" grep -q '"msg":"stopped"' "$TMP/gw1.err"
+
+if [ "$MODE" = valgrind ]; then
+  for g in gw1 gw2; do
+    grep -E 'ERROR SUMMARY|definitely lost|indirectly lost|possibly lost' "$TMP/$g.valgrind" | sed "s/^/# $g valgrind: /"
+    check "valgrind: $g reported zero errors" grep -q 'ERROR SUMMARY: 0 errors' "$TMP/$g.valgrind"
+    check "valgrind: $g leaked nothing definitely/indirectly" bash -c "! grep -qE 'definitely lost: [1-9]|indirectly lost: [1-9]' '$TMP/$g.valgrind'"
+    grep -q 'ERROR SUMMARY: 0 errors' "$TMP/$g.valgrind" || sed "s/^/# $g valgrind: /" "$TMP/$g.valgrind" | grep -v '^# [^:]*: ==[0-9]*== *$' | head -80
+  done
+fi
+if [ "$MODE" = asan ]; then
+  for g in gw1 gw2; do
+    check "asan/ubsan: $g reported nothing" bash -c "! grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' '$TMP/$g.err'"
+    grep -E -A30 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$TMP/$g.err" | sed "s/^/# $g: /" | head -60
+  done
+fi
+if [ "$FAIL" -gt 0 ]; then
+  echo "# gateway stderr (tail):"; tail -20 "$TMP/gw1.err" | sed 's/^/#   /'
+fi
+echo "1..$N"
+echo "$PASS passed, $FAIL failed"
+[ "$FAIL" -eq 0 ]
