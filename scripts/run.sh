@@ -8,9 +8,20 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 dir=$root/.run/pg
 port=${ES_PG_PORT:-54320}
+gw_port=${ES_GATEWAY_PORT:-8080}
 db=es_demo
+gw_pidfile=$root/.run/gateway.pid
+
+stop_gateway() {
+	if [ -f "$gw_pidfile" ] && kill -0 "$(cat "$gw_pidfile")" 2>/dev/null; then
+		kill -TERM "$(cat "$gw_pidfile")"
+		for _ in $(seq 1 50); do kill -0 "$(cat "$gw_pidfile")" 2>/dev/null || break; sleep 0.1; done
+	fi
+	rm -f "$gw_pidfile"
+}
 
 if [ "${1:-}" = stop ]; then
+	stop_gateway
 	scripts/cluster.sh stop "$dir"
 	echo "stopped"
 	exit 0
@@ -18,6 +29,7 @@ fi
 
 make -s all >/dev/null
 make -s install >/dev/null
+make -s -C gateway >/dev/null
 scripts/cluster.sh start "$dir" "$port" "$db" 2>/dev/null || {
 	# already running?
 	pg_isready -q -h "$dir" -p "$port" || { cat "$dir/server.log" 2>/dev/null | tail -20; exit 1; }
@@ -25,12 +37,45 @@ scripts/cluster.sh start "$dir" "$port" "$db" 2>/dev/null || {
 export PGHOST=$dir PGPORT=$port PGUSER=postgres
 psql -X -q -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1 || createdb "$db"
 # load (or update) the extension, the demo application and the demo tenant
-psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "CREATE EXTENSION IF NOT EXISTS es_saas" \
+psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "SET client_min_messages = warning" -c "CREATE EXTENSION IF NOT EXISTS es_saas" \
 	-c "ALTER EXTENSION es_saas UPDATE" >/dev/null
 if [ -f demo/app.sql ]; then
 	psql -X -q -v ON_ERROR_STOP=1 -d "$db" -f demo/app.sql >/dev/null
 fi
 psql -X -q -v ON_ERROR_STOP=1 -d "$db" -f demo/demo.sql >/dev/null
+
+# the gateway: its own login role (member of es_gateway), a secret kept
+# under .run/, listening on 127.0.0.1 only
+psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "DO \$\$ BEGIN
+	IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'es_demo_gateway') THEN
+		CREATE ROLE es_demo_gateway LOGIN IN ROLE es_gateway;
+	END IF; END \$\$" >/dev/null
+secret_file=$root/.run/jwt_secret
+[ -s "$secret_file" ] || { openssl rand -hex 32 >"$secret_file"; chmod 600 "$secret_file"; }
+secret=$(cat "$secret_file")
+stop_gateway
+ES_DATABASE_URL="host=$dir port=$port dbname=$db user=es_demo_gateway" \
+ES_LISTEN="127.0.0.1:$gw_port" ES_JWT_SECRET="$secret" \
+ES_RESILIENCE_CONFIG="$root/gateway/config/resilience.yaml" \
+	nohup gateway/es-gateway >"$root/.run/gateway.log" 2>&1 &
+echo $! >"$gw_pidfile"
+for _ in $(seq 1 50); do
+	curl -fsS "http://127.0.0.1:$gw_port/health/ready" >/dev/null 2>&1 && break
+	sleep 0.1
+done
+curl -fsS "http://127.0.0.1:$gw_port/health/ready" >/dev/null || { tail -20 "$root/.run/gateway.log"; exit 1; }
+
+b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
+jwt() {
+	local header payload sig
+	header=$(printf '{"alg":"HS256","typ":"JWT"}' | b64url)
+	payload=$(printf '%s' "$1" | b64url)
+	sig=$(printf '%s.%s' "$header" "$payload" | openssl dgst -sha256 -hmac "$secret" -binary | b64url)
+	printf '%s.%s.%s' "$header" "$payload" "$sig"
+}
+exp=$(($(date +%s) + 86400))
+admin_token=$(jwt "{\"sub\":\"admin\",\"roles\":[\"admin\"],\"exp\":$exp}")
+tenant_token=$(jwt "{\"sub\":\"alice\",\"tenant_id\":\"demo\",\"exp\":$exp}")
 
 cat <<INFO
 
@@ -44,10 +89,30 @@ Connect:
   psql -h 127.0.0.1 -p $port -U es_demo_app $db  # the demo application's role
 
 Try:
-  SELECT * FROM es_append('demo', 'project-3', 0, '[{"type":"ProjectCreated","data":{"name":"New"}}]');
   SELECT position, stream, version, type, data FROM es_read_log('demo');
-  SELECT es_execute('demo', '{"type":"append","stream":"project-3","expected_version":1,"events":[{"type":"TaskAdded","data":{"task":"t-9"}}]}');
-  SELECT es_query('demo', '{"type":"stream","stream":"project-1"}');
+  SELECT es_execute('demo', '{"type": "create_project", "stream": "project-3", "name": "Mobile app"}');
+  SELECT es_query('demo', '{"type": "projection", "name": "project_board", "key": "project-1"}');
+  SELECT es_query('demo', '{"type": "overdue_tasks", "params": {"as_of": "2026-12-31"}}');
+  SELECT * FROM es_append('demo', 'audit-1', 0, '[{"type": "Exported", "data": {"rows": 3}}]');
+
+The gateway listens on http://127.0.0.1:$gw_port (log: .run/gateway.log). Tokens (valid 24 h):
+
+  ADMIN=$admin_token
+  TENANT=$tenant_token
+
+  # create a tenant (admin token)
+  curl -s -X POST http://127.0.0.1:$gw_port/api/v1/tenants -H "Authorization: Bearer \$ADMIN" \\
+       -H 'Content-Type: application/json' -d '{"id": "acme", "name": "Acme"}'
+  # execute a command for the token's tenant ("demo")
+  curl -s -X POST http://127.0.0.1:$gw_port/api/v1/commands/execute -H "Authorization: Bearer \$TENANT" \\
+       -H 'Content-Type: application/json' -H "Idempotency-Key: \$(cat /proc/sys/kernel/random/uuid)" \\
+       -d '{"type": "add_task", "stream": "task-9", "project": "project-1", "title": "Launch", "due": "2026-12-24"}'
+  # run a query
+  curl -s -X POST http://127.0.0.1:$gw_port/api/v1/queries/execute -H "Authorization: Bearer \$TENANT" \\
+       -H 'Content-Type: application/json' -d '{"type": "projection", "name": "project_board", "key": "project-1"}'
+  curl -s http://127.0.0.1:$gw_port/api/v1/streams/task-1 -H "Authorization: Bearer \$TENANT"
+  curl -s -N http://127.0.0.1:$gw_port/api/v1/events -H 'Accept: text/event-stream' -H "Authorization: Bearer \$TENANT"
+  curl -s http://127.0.0.1:$gw_port/metrics
 
 Stop with: make stop
 INFO
