@@ -56,10 +56,13 @@ es_call_handler(Oid fn, Oid role, const char *tenant, Datum arg1, Datum arg2,
 	return result;
 }
 
+/*
+ * Run fn(arg) in a subtransaction.  On an ERROR the subtransaction is
+ * rolled back and false returned with the error in *error; the caller
+ * decides whether to rethrow it (ReThrowError) or go on.
+ */
 bool
-es_call_handler_guarded(Oid fn, Oid role, const char *tenant, Datum arg1,
-						Datum arg2, Datum *result, bool *isnull,
-						ErrorData **error)
+es_try(void (*fn) (void *arg), void *arg, ErrorData **error)
 {
 	MemoryContext oldcontext = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
@@ -70,35 +73,65 @@ es_call_handler_guarded(Oid fn, Oid role, const char *tenant, Datum arg1,
 	MemoryContextSwitchTo(oldcontext);
 	PG_TRY();
 	{
-		Datum		r = es_call_handler(fn, role, tenant, arg1, arg2, isnull);
-
-		/* a by-reference result lives in the subtransaction's context */
-		if (!*isnull && !get_typbyval(get_func_rettype(fn)))
-		{
-			int16		typlen = get_typlen(get_func_rettype(fn));
-
-			MemoryContextSwitchTo(oldcontext);
-			r = datumCopy(r, false, typlen);
-		}
-		*result = r;
+		fn(arg);
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcontext);
 		CurrentResourceOwner = oldowner;
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
-
 		MemoryContextSwitchTo(oldcontext);
-		edata = CopyErrorData();
+		*error = CopyErrorData();
 		FlushErrorState();
 		RollbackAndReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcontext);
 		CurrentResourceOwner = oldowner;
-		*error = edata;
 		ok = false;
 	}
 	PG_END_TRY();
+	return ok;
+}
+
+typedef struct GuardedCall
+{
+	Oid			fn;
+	Oid			role;
+	const char *tenant;
+	Datum		arg1;
+	Datum		arg2;
+	Datum		result;
+	bool		isnull;
+	MemoryContext result_cxt;
+} GuardedCall;
+
+static void
+guarded_call(void *arg)
+{
+	GuardedCall *gc = (GuardedCall *) arg;
+	Datum		r = es_call_handler(gc->fn, gc->role, gc->tenant, gc->arg1, gc->arg2,
+									&gc->isnull);
+
+	/* a by-reference result lives in the subtransaction's context */
+	if (!gc->isnull && !get_typbyval(get_func_rettype(gc->fn)))
+	{
+		MemoryContext old = MemoryContextSwitchTo(gc->result_cxt);
+
+		r = datumCopy(r, false, get_typlen(get_func_rettype(gc->fn)));
+		MemoryContextSwitchTo(old);
+	}
+	gc->result = r;
+}
+
+bool
+es_call_handler_guarded(Oid fn, Oid role, const char *tenant, Datum arg1,
+						Datum arg2, Datum *result, bool *isnull,
+						ErrorData **error)
+{
+	GuardedCall gc = {fn, role, tenant, arg1, arg2, (Datum) 0, true, CurrentMemoryContext};
+	bool		ok = es_try(guarded_call, &gc, error);
+
+	*result = gc.result;
+	*isnull = gc.isnull;
 	return ok;
 }
 

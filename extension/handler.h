@@ -37,6 +37,9 @@ extern bool es_call_handler_guarded(Oid fn, Oid role, const char *tenant,
 									Datum arg1, Datum arg2, Datum *result,
 									bool *isnull, ErrorData **error);
 
+/* Run fn(arg) in a subtransaction; false with the error on ERROR */
+extern bool es_try(void (*fn) (void *arg), void *arg, ErrorData **error);
+
 /* ES422 unless fn has argument types argtypes and returns rettype */
 extern void es_check_signature(Oid fn, const char *what, int nargs,
 							   const Oid *argtypes, Oid rettype);

@@ -23,7 +23,6 @@
 #include "read.h"
 #include "runtime.h"
 #include "spi_util.h"
-#include "utils/resowner.h"
 #include "utils/timestamp.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
@@ -78,41 +77,34 @@ limit_field(Jsonb *query)
 	return es_clamp_count((int32) Min(limit, PG_INT32_MAX));
 }
 
+typedef struct TimeParse
+{
+	const char *text;
+	TimestampTz result;
+} TimeParse;
+
+static void
+time_parse_call(void *arg)
+{
+	TimeParse  *tp = (TimeParse *) arg;
+
+	tp->result = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in,
+														 CStringGetDatum(tp->text),
+														 ObjectIdGetDatum(InvalidOid),
+														 Int32GetDatum(-1)));
+}
+
 /* A timestamptz from text; ES422 when it does not parse. */
 static TimestampTz
 parse_time(const char *text)
 {
-	MemoryContext oldcontext = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	volatile TimestampTz result = 0;
-	volatile bool ok = true;
+	TimeParse	tp = {text, 0};
+	ErrorData  *edata;
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcontext);
-	PG_TRY();
-	{
-		result = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in,
-														 CStringGetDatum(text),
-														 ObjectIdGetDatum(InvalidOid),
-														 Int32GetDatum(-1)));
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(oldcontext);
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-		ok = false;
-	}
-	PG_END_TRY();
-	if (!ok)
+	if (!es_try(time_parse_call, &tp, &edata))
 		es_raise(ERRCODE_ES_INVALID, "{\"field\": \"as_of_time\"}",
 				 "as_of_time must be a timestamp (ISO 8601)");
-	return result;
+	return tp.result;
 }
 
 /* {"type":"state","stream","as_of_version"?|"as_of_time"?} */

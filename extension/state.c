@@ -27,7 +27,6 @@
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
-#include "utils/resowner.h"
 
 int			es_command_retries = 10;
 int			es_snapshot_every = 100;
@@ -180,40 +179,39 @@ call_decide(EsCall *call, Oid decide, const char *tenant, const char *type,
 	return isnull ? NULL : DatumGetJsonbP(result);
 }
 
+typedef struct AppendArgs
+{
+	EsCall	   *call;
+	const char *tenant;
+	const char *stream;
+	int64		expected;
+	EsEventInput *events;
+	int			nevents;
+	EsAppendResult *result;
+} AppendArgs;
+
+static void
+append_call(void *arg)
+{
+	AppendArgs *a = (AppendArgs *) arg;
+
+	es_append_events(a->call, a->tenant, a->stream, true, a->expected,
+					 a->events, a->nevents, a->result);
+}
+
 /* Append in a subtransaction; false (nothing written) on ES409. */
 static bool
 try_append(EsCall *call, const char *tenant, const char *stream, int64 expected,
 		   EsEventInput *events, int nevents, EsAppendResult *result)
 {
-	MemoryContext oldcontext = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	volatile bool ok = true;
+	AppendArgs	args = {call, tenant, stream, expected, events, nevents, result};
+	ErrorData  *edata;
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcontext);
-	PG_TRY();
-	{
-		es_append_events(call, tenant, stream, true, expected, events, nevents, result);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(oldcontext);
-		edata = CopyErrorData();
-		if (edata->sqlerrcode != ERRCODE_ES_CONFLICT)
-			PG_RE_THROW();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-		ok = false;
-	}
-	PG_END_TRY();
-	return ok;
+	if (es_try(append_call, &args, &edata))
+		return true;
+	if (edata->sqlerrcode != ERRCODE_ES_CONFLICT)
+		ReThrowError(edata);
+	return false;
 }
 
 /* es_execute for a registered command type (the decider loop). */
