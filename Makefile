@@ -45,4 +45,4 @@ stop:
 	@bash scripts/run.sh stop
 
 bench: deps
-	@bash test/bench/bench.sh
+	@bash test/bench/run_all.sh

@@ -15,6 +15,8 @@
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
 
 static bool
 role_has_privs_of(Oid roleid, const char *rolname)
@@ -76,6 +78,84 @@ es_require_admin(EsCall *call, bool gateway_allowed)
 }
 
 /*
+ * Backend-local cache of tenant status, so that an append does not query
+ * es_saas.tenants each time.  Every change of a tenant row sends a
+ * relcache invalidation of es_saas.tenants (es_tenants_changed), which
+ * empties the cache; writers process pending invalidations right after
+ * taking the tenant state lock, so they never act on a stale status.
+ */
+typedef struct TenantCacheEntry
+{
+	char		tenant[ES_MAX_TENANT_LEN + 1];
+	bool		active;
+} TenantCacheEntry;
+
+static HTAB *tenant_cache = NULL;
+static Oid	tenants_relid = InvalidOid;
+static bool tenant_callback_registered = false;
+
+static void
+tenant_cache_inval(Datum arg, Oid relid)
+{
+	if (tenant_cache != NULL && (relid == InvalidOid || relid == tenants_relid))
+	{
+		hash_destroy(tenant_cache);
+		tenant_cache = NULL;
+	}
+}
+
+static const char *
+cached_status(const char *tenant)
+{
+	TenantCacheEntry *entry;
+
+	if (tenant_cache == NULL)
+		return NULL;
+	entry = hash_search(tenant_cache, tenant, HASH_FIND, NULL);
+	if (entry == NULL)
+		return NULL;
+	return entry->active ? "active" : "suspended";
+}
+
+static void
+cache_status(const char *tenant, const char *status)
+{
+	TenantCacheEntry *entry;
+
+	if (!tenant_callback_registered)
+	{
+		CacheRegisterRelcacheCallback(tenant_cache_inval, (Datum) 0);
+		tenant_callback_registered = true;
+	}
+	if (tenant_cache == NULL)
+	{
+		HASHCTL		ctl;
+
+		tenants_relid = es_relid("tenants");
+		ctl.keysize = ES_MAX_TENANT_LEN + 1;
+		ctl.entrysize = sizeof(TenantCacheEntry);
+		tenant_cache = hash_create("es_saas tenant status", 64, &ctl,
+								   HASH_ELEM | HASH_STRINGS);
+	}
+	/* bounded: a backend serving very many tenants just starts over */
+	if (hash_get_num_entries(tenant_cache) >= 10000)
+	{
+		hash_destroy(tenant_cache);
+		tenant_cache = NULL;
+		return;
+	}
+	entry = hash_search(tenant_cache, tenant, HASH_ENTER, NULL);
+	entry->active = strcmp(status, "active") == 0;
+}
+
+/* Tell every backend (at commit) that a tenant row changed. */
+void
+es_tenants_changed(void)
+{
+	CacheInvalidateRelcacheByRelid(es_relid("tenants"));
+}
+
+/*
  * Check that the caller may act for tenant, that the tenant exists and,
  * for writes, that it is active.  Writes keep the tenant state lock in
  * share mode until commit, and read the status after taking it.
@@ -87,7 +167,7 @@ es_check_tenant(EsCall *call, const char *tenant, EsAccessMode mode)
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		values[1];
 	bool		isnull;
-	char	   *status;
+	const char *status;
 
 	es_validate_tenant_id(tenant);
 
@@ -99,18 +179,27 @@ es_check_tenant(EsCall *call, const char *tenant, EsAccessMode mode)
 				 "permission denied for tenant \"%s\"", tenant);
 
 	if (mode == ES_ACCESS_WRITE)
+	{
 		es_lock(ES_LOCK_TENANT_STATE, tenant, NULL, 0, ShareLock);
+		/* advisory locks do not do this for us: see committed status changes */
+		AcceptInvalidationMessages();
+	}
 
-	es_plan(&plan,
-			"SELECT status FROM es_saas.tenants "
-			"WHERE tenant_id OPERATOR(pg_catalog.=) $1",
-			1, argtypes);
-	values[0] = CStringGetTextDatum(tenant);
-	if (es_exec(plan, values, NULL, false, 1) == 0)
-		es_raise(ERRCODE_ES_NOT_FOUND,
-				 psprintf("{\"tenant\": %s}", es_json_quote(tenant)),
-				 "tenant \"%s\" does not exist", tenant);
-	status = TextDatumGetCString(es_result_datum(0, 1, &isnull));
+	status = cached_status(tenant);
+	if (status == NULL)
+	{
+		es_plan(&plan,
+				"SELECT status FROM es_saas.tenants "
+				"WHERE tenant_id OPERATOR(pg_catalog.=) $1",
+				1, argtypes);
+		values[0] = CStringGetTextDatum(tenant);
+		if (es_exec(plan, values, NULL, false, 1) == 0)
+			es_raise(ERRCODE_ES_NOT_FOUND,
+					 psprintf("{\"tenant\": %s}", es_json_quote(tenant)),
+					 "tenant \"%s\" does not exist", tenant);
+		status = TextDatumGetCString(es_result_datum(0, 1, &isnull));
+		cache_status(tenant, status);
+	}
 	if (mode == ES_ACCESS_WRITE && strcmp(status, "active") != 0)
 		es_raise(ERRCODE_ES_SUSPENDED,
 				 psprintf("{\"tenant\": %s, \"status\": \"suspended\"}", es_json_quote(tenant)),

@@ -47,6 +47,7 @@ extern bool es_role_is_gateway(Oid roleid);
 extern bool es_role_has_grant(Oid roleid, const char *tenant);
 
 extern void es_require_admin(EsCall *call, bool gateway_allowed);
+extern void es_tenants_changed(void);
 extern void es_check_tenant(EsCall *call, const char *tenant, EsAccessMode mode);
 
 extern void es_lock_tag(LOCKTAG *tag, EsLockClass cls, const char *tenant,

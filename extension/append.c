@@ -22,12 +22,15 @@
 #include "postgres.h"
 
 #include "access.h"
+#include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
 #include "append.h"
 #include "catalog/pg_type.h"
 #include "commands/async.h"
 #include "errors.h"
 #include "es_saas.h"
+#include "executor/executor.h"
 #include "funcapi.h"
 #include "log.h"
 #include "miscadmin.h"
@@ -37,15 +40,12 @@
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/rel.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
 PG_FUNCTION_INFO_V1(es_append);
-
-#define INSERT_COLUMNS \
-	"INSERT INTO es_saas.events (tenant_id, position, stream, version, type, " \
-	"data, metadata, id, recorded_at, category, batch_size, batch_index) "
 
 /* A random (version 4) UUID. */
 static void
@@ -170,90 +170,60 @@ find_replay(const char *tenant, const char *stream, EsEventInput *events,
 	return true;
 }
 
-/* Build a one-dimensional array of n datums of type elemtype. */
-static Datum
-make_array(Datum *elems, int n, Oid elemtype)
-{
-	int16		typlen;
-	bool		typbyval;
-	char		typalign;
-
-	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
-	return PointerGetDatum(construct_array(elems, n, elemtype, typlen, typbyval, typalign));
-}
-
-/* Insert the rows at positions first_position.. and versions first_version.. */
+/*
+ * Insert the rows at positions first_position.. and versions
+ * first_version.., straight into the heap and its indexes (as logical
+ * replication's apply does): no plan, no executor start-up, under the log
+ * lock.  The table has no insert triggers and every column is given, so
+ * nothing else would run; unique indexes are checked as usual.
+ */
 static void
 insert_events(const char *tenant, const char *stream, const char *category,
 			  EsEventInput *events, int nevents,
 			  int64 first_version, int64 first_position)
 {
-	static SPIPlanPtr single_plan = NULL;
-	static SPIPlanPtr batch_plan = NULL;
+	Relation	rel = table_open(es_relid("events"), RowExclusiveLock);
+	EState	   *estate = CreateExecutorState();
+	ResultRelInfo *rri = makeNode(ResultRelInfo);
+	TupleTableSlot *slot;
+	Datum		values[Natts_es_events];
+	bool		nulls[Natts_es_events] = {0};
 	Datum		now = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
 
-	if (nevents == 1)
-	{
-		Oid			types[10] = {TEXTOID, INT8OID, TEXTOID, INT8OID, TEXTOID,
-		JSONBOID, JSONBOID, UUIDOID, TIMESTAMPTZOID, TEXTOID};
-		Datum		values[10];
+	InitResultRelInfo(rri, rel, 1, NULL, 0);
+	ExecOpenIndices(rri, false);
+	slot = ExecInitExtraTupleSlot(estate, RelationGetDescr(rel), &TTSOpsHeapTuple);
 
-		es_plan(&single_plan,
-				INSERT_COLUMNS
-				"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, 0)",
-				10, types);
-		values[0] = CStringGetTextDatum(tenant);
-		values[1] = Int64GetDatum(first_position);
-		values[2] = CStringGetTextDatum(stream);
-		values[3] = Int64GetDatum(first_version);
-		values[4] = CStringGetTextDatum(events[0].type);
-		values[5] = JsonbPGetDatum(events[0].data);
-		values[6] = metadata_datum(&events[0]);
-		values[7] = UUIDPGetDatum(&events[0].id);
-		values[8] = now;
-		values[9] = CStringGetTextDatum(category);
-		es_exec(single_plan, values, NULL, false, 0);
-	}
-	else
+	values[Anum_es_events_tenant_id - 1] = CStringGetTextDatum(tenant);
+	values[Anum_es_events_stream - 1] = CStringGetTextDatum(stream);
+	values[Anum_es_events_recorded_at - 1] = now;
+	values[Anum_es_events_category - 1] = CStringGetTextDatum(category);
+	values[Anum_es_events_batch_size - 1] = Int32GetDatum(nevents);
+	for (int i = 0; i < nevents; i++)
 	{
-		Oid			types[11] = {TEXTOID, INT8OID, TEXTOID, INT8OID, TIMESTAMPTZOID,
-			TEXTOID, INT4OID, TEXTARRAYOID, JSONBARRAYOID, JSONBARRAYOID, UUIDARRAYOID};
-		Datum		values[11];
-		Datum	   *typ = palloc(sizeof(Datum) * nevents);
-		Datum	   *dat = palloc(sizeof(Datum) * nevents);
-		Datum	   *meta = palloc(sizeof(Datum) * nevents);
-		Datum	   *ids = palloc(sizeof(Datum) * nevents);
+		HeapTuple	tuple;
 
-		es_plan(&batch_plan,
-				INSERT_COLUMNS
-				"SELECT $1, $2 OPERATOR(pg_catalog.+) u.o OPERATOR(pg_catalog.-) 1, "
-				"$3, $4 OPERATOR(pg_catalog.+) u.o OPERATOR(pg_catalog.-) 1, "
-				"u.t, u.d, u.m, u.i, $5, $6, $7, "
-				"(u.o OPERATOR(pg_catalog.-) 1)::pg_catalog.int4 "
-				"FROM ROWS FROM (pg_catalog.unnest($8), pg_catalog.unnest($9), "
-				"pg_catalog.unnest($10), pg_catalog.unnest($11)) "
-				"WITH ORDINALITY AS u(t, d, m, i, o)",
-				11, types);
-		for (int i = 0; i < nevents; i++)
-		{
-			typ[i] = CStringGetTextDatum(events[i].type);
-			dat[i] = JsonbPGetDatum(events[i].data);
-			meta[i] = metadata_datum(&events[i]);
-			ids[i] = UUIDPGetDatum(&events[i].id);
-		}
-		values[0] = CStringGetTextDatum(tenant);
-		values[1] = Int64GetDatum(first_position);
-		values[2] = CStringGetTextDatum(stream);
-		values[3] = Int64GetDatum(first_version);
-		values[4] = now;
-		values[5] = CStringGetTextDatum(category);
-		values[6] = Int32GetDatum(nevents);
-		values[7] = make_array(typ, nevents, TEXTOID);
-		values[8] = make_array(dat, nevents, JSONBOID);
-		values[9] = make_array(meta, nevents, JSONBOID);
-		values[10] = make_array(ids, nevents, UUIDOID);
-		es_exec(batch_plan, values, NULL, false, 0);
+		values[Anum_es_events_position - 1] = Int64GetDatum(first_position + i);
+		values[Anum_es_events_version - 1] = Int64GetDatum(first_version + i);
+		values[Anum_es_events_type - 1] = CStringGetTextDatum(events[i].type);
+		values[Anum_es_events_data - 1] = JsonbPGetDatum(events[i].data);
+		values[Anum_es_events_metadata - 1] = metadata_datum(&events[i]);
+		values[Anum_es_events_id - 1] = UUIDPGetDatum(&events[i].id);
+		values[Anum_es_events_batch_index - 1] = Int32GetDatum(i);
+
+		tuple = heap_form_tuple(RelationGetDescr(rel), values, nulls);
+		ExecStoreHeapTuple(tuple, slot, true);
+		simple_table_tuple_insert(rel, slot);
+		(void) ExecInsertIndexTuples(rri, slot, estate, false, false, NULL, NIL);
+		ExecClearTuple(slot);
 	}
+
+	ExecCloseIndices(rri);
+	ExecResetTupleTable(estate->es_tupleTable, false);
+	FreeExecutorState(estate);
+	table_close(rel, NoLock);
+	/* later statements of this transaction see the new rows */
+	CommandCounterIncrement();
 }
 
 /* Insert under the log lock; a unique violation can only be a reused id. */

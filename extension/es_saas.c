@@ -20,6 +20,7 @@
 #include "utils/guc.h"
 
 #include <limits.h>
+#include <malloc.h>
 
 PG_MODULE_MAGIC;
 
@@ -143,4 +144,12 @@ _PG_init(void)
 	}
 
 	MarkGUCPrefixReserved("es_saas");
+
+	/*
+	 * Reads build their result in a tuplestore; with glibc's default
+	 * thresholds its larger blocks are mmap'd and returned to the kernel
+	 * on every call, and page faults then dominate the cost of a read.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
 }

@@ -215,6 +215,7 @@ set_status(FunctionCallInfo fcinfo, const char *status)
 	if (es_exec(plan, values, NULL, false, 0) == 0)
 		raise_unknown_tenant(tenant);
 	result = DatumGetJsonbP(es_result_copy(0, 1, &isnull));
+	es_tenants_changed();
 	es_call_end(&call);
 	PG_RETURN_JSONB_P(result);
 }
@@ -302,6 +303,7 @@ es_delete_tenant(PG_FUNCTION_ARGS)
 	purge_table(&plans[3],
 				"DELETE FROM es_saas.tenants WHERE tenant_id OPERATOR(pg_catalog.=) $1",
 				tenant);
+	es_tenants_changed();
 	es_call_end(&call);
 
 	result = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(

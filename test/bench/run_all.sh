@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# make bench: every benchmark, each with its own cluster, ratios measured in one run.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+root=$(pwd)
+rc=0
+echo "=== event store (issue: core extension)"
+bash test/bench/bench.sh || rc=1
+echo "=== CQRS runtime"
+bash test/bench/cqrs_bench.sh || rc=1
+echo "=== gateway"
+dir=$root/tmp_check/bench_gw
+scripts/cluster.sh stop "$dir" 2>/dev/null
+rm -rf "$dir"
+scripts/cluster.sh start "$dir" 55442 || exit 1
+PGHOST=$dir PGPORT=55442 PGUSER=postgres bash test/gateway/bench.sh | tee test/bench/gateway_results.txt || rc=1
+scripts/cluster.sh stop "$dir"
+exit $rc
