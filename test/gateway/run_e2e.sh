@@ -221,7 +221,37 @@ if command -v promtool >/dev/null; then
   check "promtool check metrics accepts /metrics" bash -c "promtool check metrics <'$TMP/metrics.txt' >'$TMP/promtool.out' 2>&1"
   grep -q . "$TMP/promtool.out" && sed 's/^/# promtool: /' "$TMP/promtool.out" | head
 else
-  echo "# SKIP promtool not installed (apt-get install prometheus)"
+  nok "promtool not installed (apt-get install prometheus)"
+fi
+
+# ---- a real Prometheus scrapes the gateway -----------------------------------------
+if command -v prometheus >/dev/null; then
+  PROMPORT=$(free_port)
+  cat >"$TMP/prometheus.yml" <<PROM
+global:
+  scrape_interval: 1s
+scrape_configs:
+  - job_name: es-gateway
+    static_configs:
+      - targets: ['127.0.0.1:$PORT1']
+PROM
+  prometheus --config.file="$TMP/prometheus.yml" --storage.tsdb.path="$TMP/prom-data" \
+    --web.listen-address="127.0.0.1:$PROMPORT" >"$TMP/prometheus.log" 2>&1 &
+  PROMPID=$!; PIDS+=("$PROMPID")
+  up=""
+  for _ in $(seq 1 100); do
+    up=$(curl -s "http://127.0.0.1:$PROMPORT/api/v1/query?query=up%7Bjob%3D%22es-gateway%22%7D" 2>/dev/null \
+      | jq -r '.data.result[0].value[1] // empty' 2>/dev/null)
+    [ "$up" = 1 ] && break; sleep 0.2
+  done
+  check "Prometheus scrapes the gateway (up = ${up:-none})" test "$up" = 1
+  series=$(curl -s "http://127.0.0.1:$PROMPORT/api/v1/query?query=http_requests_total%7Bendpoint%3D%22%2Fapi%2Fv1%2Fevents%22%7D" \
+    | jq -r '.data.result | length' 2>/dev/null)
+  check "Prometheus has http_requests_total by route template (${series:-0} series)" \
+    bash -c "test '${series:-0}' -gt 0"
+  kill "$PROMPID" 2>/dev/null
+else
+  nok "prometheus not installed (apt-get install prometheus)"
 fi
 check "metrics never carry raw paths or tenant names" \
   bash -c "! grep -E 'endpoint=\"[^\"]*(order-|tenant-a|e2e)' '$TMP/metrics.txt'"
