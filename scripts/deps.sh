@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
 	postgresql-15 postgresql-contrib postgresql-server-dev-15 postgresql-15-pgtap
 	libtap-parser-sourcehandler-pgtap-perl libipc-run-perl
-	libcivetweb-dev libjwt-dev libjansson-dev libcjson-dev libyaml-dev libssl-dev libpq-dev
+	libcivetweb-dev libjwt-dev libjansson-dev libcjson-dev libyaml-dev libssl-dev libpq-dev libcmocka-dev
 	wrk curl jq pkg-config build-essential valgrind prometheus
 )
 
