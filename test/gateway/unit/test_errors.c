@@ -1,29 +1,34 @@
 /* test_errors.c - the SQLSTATE -> HTTP table and the error body shape. */
 #include <cjson/cJSON.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
 
 #include "errors.h"
-#include "tap.h"
 
+/* sqlstate -> status and code; no SQLSTATE may ever produce a 500 */
 static void
 check(const char *ss, const char *msg, const char *detail, int status, const char *code)
 {
 	es_error e = {0};
 
 	es_error_from_sqlstate(&e, ss, msg, detail);
-	is_int(e.http_status, status, "%s -> %d", ss ? ss : "(null)", status);
-	is_str(e.code, code, "%s -> code %s", ss ? ss : "(null)", code);
-	ok(e.http_status != 500, "%s never 500", ss ? ss : "(null)");
+	print_message("# %s -> %d %s\n", ss ? ss : "(null)", status, code);
+	assert_int_equal(e.http_status, status);
+	assert_string_equal(e.code, code);
+	assert_int_not_equal(e.http_status, 500);	/* never 500 */
 	es_error_clear(&e);
 }
 
-int
-main(void)
+static void
+test_sqlstate_es_codes(void **state)
 {
-	es_error e = {0};
-	char *body;
-	cJSON *j, *d;
-
+	(void) state;
 	check("ES400", "invalid tenant id", NULL, 400, "malformed_request");
 	check("ES403", "no", NULL, 403, "forbidden");
 	check("ES404", "tenant does not exist", "{\"tenant\":\"x\"}", 404, "not_found");
@@ -36,6 +41,12 @@ main(void)
 	check("ES429", "too many events", NULL, 429, "limit_exceeded");
 	check("ES500", "odd", NULL, 503, "unavailable");
 	check("ES504", "odd", NULL, 504, "timeout");
+}
+
+static void
+test_sqlstate_postgres_codes(void **state)
+{
+	(void) state;
 	check("08006", "conn lost", NULL, 503, "unavailable");
 	check("08001", NULL, NULL, 503, "unavailable");
 	check("57P01", "admin shutdown", NULL, 503, "unavailable");
@@ -48,34 +59,86 @@ main(void)
 	check("23505", "duplicate key", NULL, 409, "conflict");
 	check("XX000", "internal", NULL, 503, "unavailable");
 	check("42883", "function does not exist", NULL, 503, "unavailable");
+}
+
+static void
+test_sqlstate_missing_or_odd(void **state)
+{
+	(void) state;
 	check(NULL, NULL, NULL, 503, "unavailable");
 	check("", NULL, NULL, 503, "unavailable");
 	check("ESabc", NULL, NULL, 503, "unavailable");
+}
 
-	/* details parsed from errdetail, message kept for ES codes only */
+/* details parsed from errdetail, message kept for ES codes only */
+static void
+test_body_es_details(void **state)
+{
+	es_error e = {0};
+	char *body;
+	cJSON *j, *d, *cv;
+
+	(void) state;
 	es_error_from_sqlstate(&e, "ES409", "wrong expected version", "{\"current_version\": 3}");
 	body = es_error_body(&e);
+	assert_non_null(body);
 	j = cJSON_Parse(body);
 	d = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "error"), "details");
-	is_int(cJSON_GetObjectItem(d, "current_version") ? cJSON_GetObjectItem(d, "current_version")->valueint : -1, 3,
-		   "details.current_version = 3");
-	is_str(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "error"), "message")),
-		   "wrong expected version", "ES message passed through");
+	cv = cJSON_GetObjectItem(d, "current_version");
+	assert_non_null(cv);						/* details.current_version = 3 */
+	assert_int_equal(cv->valueint, 3);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "error"), "message")),
+						"wrong expected version");	/* ES message passed through */
 	cJSON_Delete(j);
 	free(body);
+	es_error_clear(&e);
+}
+
+static void
+test_body_hides_internal(void **state)
+{
+	es_error e = {0};
+	char *body;
+
+	(void) state;
 	es_error_from_sqlstate(&e, "42P01", "relation \"secret_table\" does not exist", "internal detail");
 	body = es_error_body(&e);
-	ok(strstr(body, "secret_table") == NULL && strstr(body, "internal detail") == NULL,
-	   "non-ES message and detail are not leaked: %s", body);
-	ok(strstr(body, "\"details\":{}") != NULL, "details is an empty object");
+	assert_non_null(body);
+	print_message("# body: %s\n", body);
+	/* non-ES message and detail are not leaked */
+	assert_null(strstr(body, "secret_table"));
+	assert_null(strstr(body, "internal detail"));
+	assert_non_null(strstr(body, "\"details\":{}"));	/* details is an empty object */
 	free(body);
-	is_int(e.retry_after, 5, "503 carries Retry-After");
+	assert_int_equal(e.retry_after, 5);				/* 503 carries Retry-After */
 	es_error_clear(&e);
+}
 
+static void
+test_error_set_and_codes(void **state)
+{
+	es_error e = {0};
+
+	(void) state;
 	es_error_set(&e, 413, NULL, "too big %d", 5);
-	is_str(e.code, "payload_too_large", "default code for 413");
-	is_str(e.message, "too big 5", "formatted message");
+	assert_string_equal(e.code, "payload_too_large");	/* default code for 413 */
+	assert_string_equal(e.message, "too big 5");		/* formatted message */
 	es_error_clear(&e);
-	is_str(es_error_code_for_status(415), "unsupported_media_type", "415 code");
-	return done_testing();
+	assert_string_equal(es_error_code_for_status(415), "unsupported_media_type");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sqlstate_es_codes),
+		cmocka_unit_test(test_sqlstate_postgres_codes),
+		cmocka_unit_test(test_sqlstate_missing_or_odd),
+		cmocka_unit_test(test_body_es_details),
+		cmocka_unit_test(test_body_hides_internal),
+		cmocka_unit_test(test_error_set_and_codes),
+	};
+
+	cmocka_set_message_output(CM_OUTPUT_TAP);
+	return cmocka_run_group_tests_name("errors", tests, NULL, NULL);
 }

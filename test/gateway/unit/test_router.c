@@ -1,9 +1,15 @@
 /* test_router.c - template matching, 404/405, path parameter decoding, OpenAPI. */
 #include <cjson/cJSON.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
 
 #include "router.h"
-#include "tap.h"
 
 static es_status h(struct es_request *r, struct es_response *p, es_error *e)
 {
@@ -23,65 +29,128 @@ static const es_route table[] = {
 };
 #define N (sizeof(table) / sizeof(table[0]))
 
-int
-main(void)
+static void
+test_exact_match(void **state)
 {
 	es_route_match m;
+
+	(void) state;
+	assert_int_equal(es_router_match(table, N, "GET", "/health", &m), ES_MATCH_OK);	/* exact match */
+	assert_string_equal(m.route->template, "/health");	/* endpoint label is the template */
+	es_route_match_free(&m);
+}
+
+static void
+test_param_match(void **state)
+{
+	es_route_match m;
+
+	(void) state;
+	assert_int_equal(es_router_match(table, N, "GET", "/api/v1/tenants/acme", &m), ES_MATCH_OK);	/* param match */
+	assert_string_equal(m.route->template, "/api/v1/tenants/{id}");	/* template label, not raw path */
+	assert_string_equal(m.params[0], "acme");							/* param captured */
+	es_route_match_free(&m);
+
+	/* encoded slash stays in segment */
+	assert_int_equal(es_router_match(table, N, "GET", "/api/v1/streams/order%2F42", &m), ES_MATCH_OK);
+	assert_string_equal(m.params[0], "order/42");	/* decoded stream name */
+	es_route_match_free(&m);
+}
+
+static void
+test_bad_params(void **state)
+{
+	es_route_match m;
+
+	(void) state;
+	/* raw slash is another segment */
+	assert_int_equal(es_router_match(table, N, "GET", "/api/v1/streams/a/b", &m), ES_MATCH_NOT_FOUND);
+	es_route_match_free(&m);
+	/* empty param does not match */
+	assert_int_equal(es_router_match(table, N, "GET", "/api/v1/streams/", &m), ES_MATCH_NOT_FOUND);
+	es_route_match_free(&m);
+	/* bad escape is a bad param */
+	assert_int_equal(es_router_match(table, N, "GET", "/api/v1/streams/%zz", &m), ES_MATCH_BAD_PARAM);
+	es_route_match_free(&m);
+	/* encoded NUL is a bad param */
+	assert_int_equal(es_router_match(table, N, "GET", "/api/v1/streams/a%00b", &m), ES_MATCH_BAD_PARAM);
+	es_route_match_free(&m);
+}
+
+static void
+test_bad_method(void **state)
+{
+	es_route_match m;
+
+	(void) state;
+	/* wrong method is 405 */
+	assert_int_equal(es_router_match(table, N, "DELETE", "/api/v1/tenants", &m), ES_MATCH_BAD_METHOD);
+	assert_string_equal(m.allow, "POST");	/* Allow lists POST */
+	es_route_match_free(&m);
+	/* POST on GET-only template is 405 */
+	assert_int_equal(es_router_match(table, N, "POST", "/api/v1/commands/abc", &m), ES_MATCH_BAD_METHOD);
+	es_route_match_free(&m);
+	/* GET commands/execute hits {id} */
+	assert_int_equal(es_router_match(table, N, "GET", "/api/v1/commands/execute", &m), ES_MATCH_OK);
+	assert_string_equal(m.route->template, "/api/v1/commands/{id}");	/* ... as the {id} route */
+	es_route_match_free(&m);
+}
+
+static void
+test_not_found(void **state)
+{
+	es_route_match m;
+
+	(void) state;
+	assert_int_equal(es_router_match(table, N, "GET", "/nope", &m), ES_MATCH_NOT_FOUND);	/* unknown route */
+	es_route_match_free(&m);
+	/* trailing slash is another path */
+	assert_int_equal(es_router_match(table, N, "GET", "/health/", &m), ES_MATCH_NOT_FOUND);
+	es_route_match_free(&m);
+	assert_int_equal(es_router_match(table, N, "GET", "", &m), ES_MATCH_NOT_FOUND);	/* empty path */
+	es_route_match_free(&m);
+	/* dot segments do not match */
+	assert_int_equal(es_router_match(table, N, "GET", "/api/v1/tenants/a/../b", &m), ES_MATCH_NOT_FOUND);
+	es_route_match_free(&m);
+}
+
+static void
+test_openapi(void **state)
+{
 	cJSON *doc, *paths;
 	char *oa;
 
-	is_int(es_router_match(table, N, "GET", "/health", &m), ES_MATCH_OK, "exact match");
-	is_str(m.route->template, "/health", "endpoint label is the template");
-	es_route_match_free(&m);
-
-	is_int(es_router_match(table, N, "GET", "/api/v1/tenants/acme", &m), ES_MATCH_OK, "param match");
-	is_str(m.route->template, "/api/v1/tenants/{id}", "template label, not raw path");
-	is_str(m.params[0], "acme", "param captured");
-	es_route_match_free(&m);
-
-	is_int(es_router_match(table, N, "GET", "/api/v1/streams/order%2F42", &m), ES_MATCH_OK, "encoded slash stays in segment");
-	is_str(m.params[0], "order/42", "decoded stream name");
-	es_route_match_free(&m);
-
-	is_int(es_router_match(table, N, "GET", "/api/v1/streams/a/b", &m), ES_MATCH_NOT_FOUND, "raw slash is another segment");
-	es_route_match_free(&m);
-	is_int(es_router_match(table, N, "GET", "/api/v1/streams/", &m), ES_MATCH_NOT_FOUND, "empty param does not match");
-	es_route_match_free(&m);
-	is_int(es_router_match(table, N, "GET", "/api/v1/streams/%zz", &m), ES_MATCH_BAD_PARAM, "bad escape is a bad param");
-	es_route_match_free(&m);
-	is_int(es_router_match(table, N, "GET", "/api/v1/streams/a%00b", &m), ES_MATCH_BAD_PARAM, "encoded NUL is a bad param");
-	es_route_match_free(&m);
-
-	is_int(es_router_match(table, N, "DELETE", "/api/v1/tenants", &m), ES_MATCH_BAD_METHOD, "wrong method is 405");
-	is_str(m.allow, "POST", "Allow lists POST");
-	es_route_match_free(&m);
-	is_int(es_router_match(table, N, "POST", "/api/v1/commands/abc", &m), ES_MATCH_BAD_METHOD, "POST on GET-only template is 405");
-	es_route_match_free(&m);
-	is_int(es_router_match(table, N, "GET", "/api/v1/commands/execute", &m), ES_MATCH_OK, "GET commands/execute hits {id}");
-	is_str(m.route->template, "/api/v1/commands/{id}", "... as the {id} route");
-	es_route_match_free(&m);
-	is_int(es_router_match(table, N, "GET", "/nope", &m), ES_MATCH_NOT_FOUND, "unknown route");
-	es_route_match_free(&m);
-	is_int(es_router_match(table, N, "GET", "/health/", &m), ES_MATCH_NOT_FOUND, "trailing slash is another path");
-	es_route_match_free(&m);
-	is_int(es_router_match(table, N, "GET", "", &m), ES_MATCH_NOT_FOUND, "empty path");
-	es_route_match_free(&m);
-	is_int(es_router_match(table, N, "GET", "/api/v1/tenants/a/../b", &m), ES_MATCH_NOT_FOUND, "dot segments do not match");
-	es_route_match_free(&m);
-
+	(void) state;
 	oa = es_router_openapi(table, N, "9.9");
+	assert_non_null(oa);
 	doc = cJSON_Parse(oa);
-	ok(doc != NULL, "openapi is JSON");
-	is_str(cJSON_GetStringValue(cJSON_GetObjectItem(doc, "openapi")), "3.0.3", "openapi version");
+	assert_non_null(doc);	/* openapi is JSON */
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(doc, "openapi")), "3.0.3");	/* openapi version */
 	paths = cJSON_GetObjectItem(doc, "paths");
-	is_int(cJSON_GetArraySize(paths), 7, "one path per distinct template");
-	ok(cJSON_GetObjectItem(cJSON_GetObjectItem(paths, "/api/v1/tenants/{id}"), "get") != NULL, "GET tenants/{id} present");
-	ok(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(paths, "/api/v1/tenants"), "post"), "responses"), "201") != NULL,
-	   "POST tenants documents 201");
-	ok(strstr(oa, "\"from_version\"") != NULL, "query parameters documented");
-	ok(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(paths, "/health"), "get"), "security") == NULL,
-	   "/health has no security requirement");
+	assert_int_equal(cJSON_GetArraySize(paths), 7);	/* one path per distinct template */
+	/* GET tenants/{id} present */
+	assert_non_null(cJSON_GetObjectItem(cJSON_GetObjectItem(paths, "/api/v1/tenants/{id}"), "get"));
+	/* POST tenants documents 201 */
+	assert_non_null(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(paths, "/api/v1/tenants"), "post"), "responses"), "201"));
+	assert_non_null(strstr(oa, "\"from_version\""));	/* query parameters documented */
+	/* /health has no security requirement */
+	assert_null(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(paths, "/health"), "get"), "security"));
 	cJSON_Delete(doc);
 	free(oa);
-	return done_testing();
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_exact_match),
+		cmocka_unit_test(test_param_match),
+		cmocka_unit_test(test_bad_params),
+		cmocka_unit_test(test_bad_method),
+		cmocka_unit_test(test_not_found),
+		cmocka_unit_test(test_openapi),
+	};
+
+	cmocka_set_message_output(CM_OUTPUT_TAP);
+	return cmocka_run_group_tests_name("router", tests, NULL, NULL);
 }
