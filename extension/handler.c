@@ -25,18 +25,16 @@
 int			es_projection_depth = 0;
 
 Datum
-es_call_handler(Oid fn, Oid role, const char *tenant, Datum arg1, Datum arg2,
-				bool *isnull)
+es_call_handler_fi(FmgrInfo *flinfo, Oid role, const char *tenant, Datum arg1,
+				   Datum arg2, bool *isnull)
 {
 	LOCAL_FCINFO(fcinfo, 2);
-	FmgrInfo	flinfo;
 	Oid			save_userid;
 	int			save_sec_context;
 	int			save_nestlevel;
 	Datum		result;
 
-	fmgr_info(fn, &flinfo);
-	InitFunctionCallInfoData(*fcinfo, &flinfo, 2, InvalidOid, NULL, NULL);
+	InitFunctionCallInfoData(*fcinfo, flinfo, 2, InvalidOid, NULL, NULL);
 	fcinfo->args[0].value = arg1;
 	fcinfo->args[0].isnull = false;
 	fcinfo->args[1].value = arg2;
@@ -54,6 +52,16 @@ es_call_handler(Oid fn, Oid role, const char *tenant, Datum arg1, Datum arg2,
 	SetUserIdAndSecContext(save_userid, save_sec_context);
 	AtEOXact_GUC(true, save_nestlevel);
 	return result;
+}
+
+Datum
+es_call_handler(Oid fn, Oid role, const char *tenant, Datum arg1, Datum arg2,
+				bool *isnull)
+{
+	FmgrInfo	flinfo;
+
+	fmgr_info(fn, &flinfo);
+	return es_call_handler_fi(&flinfo, role, tenant, arg1, arg2, isnull);
 }
 
 /*
@@ -94,7 +102,7 @@ es_try(void (*fn) (void *arg), void *arg, ErrorData **error)
 
 typedef struct GuardedCall
 {
-	Oid			fn;
+	FmgrInfo   *flinfo;
 	Oid			role;
 	const char *tenant;
 	Datum		arg1;
@@ -108,26 +116,27 @@ static void
 guarded_call(void *arg)
 {
 	GuardedCall *gc = (GuardedCall *) arg;
-	Datum		r = es_call_handler(gc->fn, gc->role, gc->tenant, gc->arg1, gc->arg2,
-									&gc->isnull);
+	Datum		r = es_call_handler_fi(gc->flinfo, gc->role, gc->tenant, gc->arg1,
+									   gc->arg2, &gc->isnull);
+	Oid			rettype = get_func_rettype(gc->flinfo->fn_oid);
 
 	/* a by-reference result lives in the subtransaction's context */
-	if (!gc->isnull && !get_typbyval(get_func_rettype(gc->fn)))
+	if (!gc->isnull && !get_typbyval(rettype))
 	{
 		MemoryContext old = MemoryContextSwitchTo(gc->result_cxt);
 
-		r = datumCopy(r, false, get_typlen(get_func_rettype(gc->fn)));
+		r = datumCopy(r, false, get_typlen(rettype));
 		MemoryContextSwitchTo(old);
 	}
 	gc->result = r;
 }
 
 bool
-es_call_handler_guarded(Oid fn, Oid role, const char *tenant, Datum arg1,
+es_call_handler_guarded(FmgrInfo *flinfo, Oid role, const char *tenant, Datum arg1,
 						Datum arg2, Datum *result, bool *isnull,
 						ErrorData **error)
 {
-	GuardedCall gc = {fn, role, tenant, arg1, arg2, (Datum) 0, true, CurrentMemoryContext};
+	GuardedCall gc = {flinfo, role, tenant, arg1, arg2, (Datum) 0, true, CurrentMemoryContext};
 	bool		ok = es_try(guarded_call, &gc, error);
 
 	*result = gc.result;

@@ -29,11 +29,18 @@ extern Datum es_call_handler(Oid fn, Oid role, const char *tenant,
 							 Datum arg1, Datum arg2, bool *isnull);
 
 /*
+ * The same with a FmgrInfo the caller keeps across calls, so that a SQL
+ * function is planned once per fold or batch, not once per event.
+ */
+extern Datum es_call_handler_fi(FmgrInfo *flinfo, Oid role, const char *tenant,
+								Datum arg1, Datum arg2, bool *isnull);
+
+/*
  * Like es_call_handler, inside a subtransaction.  On error the
  * subtransaction is rolled back and false returned with the error in
  * *error (NULL on success); other errors than ordinary ERRORs propagate.
  */
-extern bool es_call_handler_guarded(Oid fn, Oid role, const char *tenant,
+extern bool es_call_handler_guarded(FmgrInfo *flinfo, Oid role, const char *tenant,
 									Datum arg1, Datum arg2, Datum *result,
 									bool *isnull, ErrorData **error);
 

@@ -43,9 +43,9 @@ apply_event(EsProjection *proj, Oid role, const char *tenant, Jsonb *event)
 	es_projection_depth++;
 	PG_TRY();
 	{
-		(void) es_call_handler(proj->handler, role, tenant,
-							   CStringGetTextDatum(tenant), JsonbPGetDatum(event),
-							   &isnull);
+		(void) es_call_handler_fi(&proj->flinfo, role, tenant,
+								  CStringGetTextDatum(tenant), JsonbPGetDatum(event),
+								  &isnull);
 	}
 	PG_FINALLY();
 	{

@@ -18,6 +18,9 @@
 #include "access.h"
 #include "access/detoast.h"
 #include "access/genam.h"
+#include "access/itup.h"
+#include "access/visibilitymap.h"
+#include "storage/bufmgr.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
@@ -180,17 +183,38 @@ es_current_stream_version(const char *tenant, const char *stream, bool latest)
 	ScanKeyData keys[2];
 	IndexScanDesc scan;
 	int64		version = 0;
+	ItemPointer tid;
+	Buffer		vmbuffer = InvalidBuffer;
 
 	init_text_key(&keys[0], 1, index, tenant);
 	init_text_key(&keys[1], 2, index, stream);
 	scan = index_beginscan(heap, index, snapshot, 2, 0);
+	scan->xs_want_itup = true;
 	index_rescan(scan, keys, 2, NULL, 0);
-	if (index_getnext_slot(scan, BackwardScanDirection, slot))
+
+	/*
+	 * Index-only where the visibility map allows, as IndexOnlyNext does:
+	 * the version is the index's third column, and the heap page holding a
+	 * long-quiet stream's last event is then never read.
+	 */
+	while ((tid = index_getnext_tid(scan, BackwardScanDirection)) != NULL)
 	{
 		bool		isnull;
 
-		version = DatumGetInt64(slot_getattr(slot, Anum_es_events_version, &isnull));
+		if (VM_ALL_VISIBLE(heap, ItemPointerGetBlockNumber(tid), &vmbuffer))
+		{
+			version = DatumGetInt64(index_getattr(scan->xs_itup, 3,
+												  scan->xs_itupdesc, &isnull));
+			break;
+		}
+		if (index_fetch_heap(scan, slot))
+		{
+			version = DatumGetInt64(slot_getattr(slot, Anum_es_events_version, &isnull));
+			break;
+		}
 	}
+	if (vmbuffer != InvalidBuffer)
+		ReleaseBuffer(vmbuffer);
 	index_endscan(scan);
 	UnregisterSnapshot(snapshot);
 	ExecDropSingleTupleTableSlot(slot);

@@ -377,6 +377,7 @@ projection_from_row(uint64 i, MemoryContext cxt)
 	p->async = strcmp(TextDatumGetCString(es_result_datum(i, 4, &isnull)), "async") == 0;
 	p->stop_on_error = strcmp(TextDatumGetCString(es_result_datum(i, 5, &isnull)), "stop") == 0;
 	p->owner = DatumGetObjectId(es_result_datum(i, 6, &isnull));
+	fmgr_info_cxt(p->handler, &p->flinfo, cxt);
 	MemoryContextSwitchTo(old);
 	return p;
 }

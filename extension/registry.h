@@ -11,6 +11,7 @@
 
 #include "postgres.h"
 
+#include "fmgr.h"
 #include "nodes/pg_list.h"
 #include "utils/jsonb.h"
 
@@ -29,6 +30,7 @@ typedef struct EsProjection
 	char	  **types;
 	bool		async;
 	bool		stop_on_error;
+	FmgrInfo	flinfo;			/* handler, looked up once per EsProjection */
 } EsProjection;
 
 /* false when the relation of the 1.1 registry is not installed */

@@ -33,6 +33,7 @@ int			es_snapshot_every = 100;
 
 typedef struct FoldContext
 {
+	FmgrInfo	evolve;
 	EsCall	   *call;
 	const char *tenant;
 	EsAggregate *agg;
@@ -52,9 +53,9 @@ fold_sink(void *arg, Datum *values)
 	if (fc->max_time && DatumGetTimestampTz(values[7]) > *fc->max_time)
 		return false;
 	event = es_event_to_jsonb(values);
-	result = es_call_handler(fc->agg->evolve, fc->call->caller, fc->tenant,
-							 JsonbPGetDatum(fc->st->state), JsonbPGetDatum(event),
-							 &isnull);
+	result = es_call_handler_fi(&fc->evolve, fc->call->caller, fc->tenant,
+								JsonbPGetDatum(fc->st->state), JsonbPGetDatum(event),
+								&isnull);
 	if (isnull)
 		es_raise(ERRCODE_ES_INVALID, "{\"function\": \"evolve\"}",
 				 "evolve returned NULL at version " INT64_FORMAT,
@@ -96,7 +97,14 @@ static void
 fold_from(EsCall *call, const char *tenant, const char *stream, EsAggregate *agg,
 		  int64 max_version, const TimestampTz *max_time, EsStreamState *st)
 {
-	FoldContext fc = {call, tenant, agg, st, max_time};
+	FoldContext fc;
+
+	fmgr_info(agg->evolve, &fc.evolve);
+	fc.call = call;
+	fc.tenant = tenant;
+	fc.agg = agg;
+	fc.st = st;
+	fc.max_time = max_time;
 
 	while (st->version < max_version)
 	{
@@ -163,8 +171,10 @@ call_decide(EsCall *call, Oid decide, const char *tenant, const char *type,
 	Datum		result;
 	bool		isnull;
 	ErrorData  *edata;
+	FmgrInfo	flinfo;
 
-	if (!es_call_handler_guarded(decide, call->caller, tenant, JsonbPGetDatum(state),
+	fmgr_info(decide, &flinfo);
+	if (!es_call_handler_guarded(&flinfo, call->caller, tenant, JsonbPGetDatum(state),
 								 JsonbPGetDatum(command), &result, &isnull, &edata))
 	{
 		const char *state_code = unpack_sql_state(edata->sqlerrcode);

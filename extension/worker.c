@@ -239,7 +239,7 @@ apply_guarded(EsProjection *proj, const char *tenant, Jsonb *event, char **error
 	es_projection_depth++;
 	if (es_worker_handler_timeout > 0)
 		enable_timeout_after(STATEMENT_TIMEOUT, es_worker_handler_timeout);
-	ok = es_call_handler_guarded(proj->handler, proj->owner, tenant,
+	ok = es_call_handler_guarded(&proj->flinfo, proj->owner, tenant,
 								 CStringGetTextDatum(tenant), JsonbPGetDatum(event),
 								 &result, &isnull, &edata);
 	if (es_worker_handler_timeout > 0)
