@@ -25,6 +25,7 @@ typedef struct EsStreamState
 {
 	Jsonb	   *state;
 	int64		version;
+	int64		snapshot_version;	/* version of the snapshot it started from (0: none) */
 } EsStreamState;
 
 extern void es_load_state(EsCall *call, const char *tenant, const char *stream,

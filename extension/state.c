@@ -7,9 +7,9 @@
  * es_execute: load the stream's state (latest snapshot, then evolve over
  * the events after it), call decide(state, command) as the caller, append
  * with the version that was read; on ES409 reload and decide again, up to
- * es_saas.command_retries times.  Every es_saas.snapshot_every events a
- * snapshot of the state is stored, so the cost of a command stays flat as
- * the stream grows.  Snapshots remember the evolve function that made
+ * es_saas.command_retries times.  Once es_saas.snapshot_every events lie
+ * after the last snapshot a new one is stored, so no command folds more
+ * than that many events and its cost stays flat as the stream grows.  Snapshots remember the evolve function that made
  * them; registering an aggregate again drops its category's snapshots.
  *
  *-------------------------------------------------------------------------
@@ -130,10 +130,15 @@ es_load_state(EsCall *call, const char *tenant, const char *stream,
 	/* a snapshot may include events after max_time: time bounds fold all */
 	if (max_time == NULL && es_snapshot_every > 0)
 		(void) find_snapshot(tenant, stream, agg, max_version, out);
+	out->snapshot_version = out->version;
 	fold_from(call, tenant, stream, agg, max_version, max_time, out);
 }
 
-/* After an append up to new_version: fold it in and snapshot when due. */
+/*
+ * After an append up to new_version: when es_saas.snapshot_every events or
+ * more now lie after the snapshot the state was loaded from, fold the new
+ * events in and store a snapshot, so that no load folds more than that.
+ */
 void
 es_fold_appended(EsCall *call, const char *tenant, const char *stream,
 				 EsAggregate *agg, EsStreamState *st, int64 new_version)
@@ -141,10 +146,9 @@ es_fold_appended(EsCall *call, const char *tenant, const char *stream,
 	static SPIPlanPtr plan = NULL;
 	Oid			types[5] = {TEXTOID, TEXTOID, INT8OID, JSONBOID, REGPROCEDUREOID};
 	Datum		values[5];
-	int64		old_version = st->version;
 
 	if (es_snapshot_every <= 0 ||
-		old_version / es_snapshot_every == new_version / es_snapshot_every)
+		new_version - st->snapshot_version < es_snapshot_every)
 		return;
 	fold_from(call, tenant, stream, agg, new_version, NULL, st);
 	es_plan(&plan,

@@ -131,6 +131,15 @@ SELECT es_query('bank', '{"type": "state", "stream": "account-7"}') -> 'state' -
 SET es_saas.snapshot_every = 0;
 SELECT es_query('bank', '{"type": "state", "stream": "account-7"}') -> 'state' ->> 'balance' AS without_snapshots;
 SELECT es_query('bank', '{"type": "state", "stream": "account-7", "as_of_version": 4}') -> 'state' ->> 'balance' AS as_of_4;
+-- events appended without a command: the next command snapshots at once
+SET es_saas.snapshot_every = 3;
+SELECT version FROM es_append('bank', 'account-7', NULL,
+	(SELECT jsonb_agg(jsonb_build_object('type', 'Deposited', 'data', jsonb_build_object('amount', 1)))
+	 FROM generate_series(1, 10)));
+SELECT es_execute('bank', '{"type": "deposit", "stream": "account-7", "data": {"amount": 1}}') ->> 'version' AS version;
+SET row_security = off;
+SELECT max(version) AS latest_snapshot FROM es_saas.snapshots WHERE tenant_id = 'bank' AND stream = 'account-7';
+RESET row_security;
 RESET es_saas.snapshot_every;
 -- registering the aggregate again drops its snapshots
 SELECT es_register_aggregate('account', 'regress_account_evolve(jsonb,jsonb)', '{"open": false, "balance": 0}');
