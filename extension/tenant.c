@@ -288,7 +288,7 @@ es_delete_tenant(PG_FUNCTION_ARGS)
 				"DELETE FROM es_saas.commands WHERE tenant_id OPERATOR(pg_catalog.=) $1",
 				tenant);
 	/* tables of the CQRS runtime (1.1 on) */
-	for (int i = 0; i < lengthof(runtime_tables); i++)
+	for (size_t i = 0; i < lengthof(runtime_tables); i++)
 	{
 		Oid			nsp = get_namespace_oid(ES_SCHEMA, false);
 

@@ -7,6 +7,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 dir=$root/.run/pg
+mkdir -p "$root/.run"
+if ! runuser -u postgres -- test -x "$root/.run" 2>/dev/null; then
+	# the repo is not reachable by the postgres user: keep the cluster in /tmp
+	dir=/tmp/es_saas_run_$(id -u)/pg
+	mkdir -p "$(dirname "$dir")" && chmod 755 "$(dirname "$dir")"
+fi
 port=${ES_PG_PORT:-54320}
 gw_port=${ES_GATEWAY_PORT:-8080}
 db=es_demo

@@ -4,7 +4,16 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 root=$(pwd)
-dir=$root/tmp_check/cluster
+# The server runs as postgres: it needs a directory it can reach.  The repo's
+# tmp_check/ when postgres may enter it, else a fresh one under /tmp.
+base=$root/tmp_check
+mkdir -p "$base"
+if ! runuser -u postgres -- test -x "$base" 2>/dev/null; then
+	base=$(mktemp -d /tmp/es_saas_test.XXXXXX)
+	chmod 755 "$base"
+fi
+export ES_TEST_BASE=$base
+dir=$base/cluster
 port=${ES_TEST_PORT:-54329}
 failed=0
 passed=0
@@ -46,7 +55,7 @@ run_suite "cluster TAP tests (test/t/*.sh)" prove --exec bash test/t/*.sh
 # PostgreSQL::Test::Cluster refuses root: run the Perl TAP tests as postgres
 # in a scratch directory it owns; each test starts its own clusters.
 run_perl_tap() {
-	local tap=$root/tmp_check/tap pgxs
+	local tap=$base/tap pgxs
 	pgxs=$(dirname "$(dirname "$(dirname "$(pg_config --pgxs)")")")
 	rm -rf "$tap" && mkdir -p "$tap" && cp test/t/*.pl "$tap"/ && chown -R postgres "$tap"
 	(cd "$tap" && runuser -u postgres -- env PATH="$(pg_config --bindir):$PATH" \

@@ -6,7 +6,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-dir=$root/tmp_check/valgrind
+dir=${ES_TEST_BASE:-$root/tmp_check}/valgrind
 port=${ES_VALGRIND_PORT:-54331}
 bindir=$(pg_config --bindir)
 
