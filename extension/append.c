@@ -34,6 +34,7 @@
 #include "funcapi.h"
 #include "log.h"
 #include "miscadmin.h"
+#include "position_cache.h"
 #include "read.h"
 #include "runtime.h"
 #include "utils/array.h"
@@ -250,11 +251,23 @@ insert_with_positions(const char *tenant, const char *stream, int64 current,
 		if (edata->sqlerrcode != ERRCODE_UNIQUE_VIOLATION)
 			PG_RE_THROW();
 		FlushErrorState();
+		if (edata->constraint_name &&
+			strcmp(edata->constraint_name, "events_pkey") == 0)
+		{
+			/* rows were added behind es_append's back: the cache is stale */
+			es_position_cache_forget(es_relid("events"), tenant);
+			ereport(ERROR,
+					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					 errmsg("could not allocate a log position for tenant \"%s\"", tenant),
+					 errdetail("A position from " INT64_FORMAT " on is taken by a row not written by es_append.",
+							   first_position),
+					 errhint("Retry the transaction.")));
+		}
 		raise_conflict(stream, current, NULL,
 					   "an event id of this batch is already stored");
 	}
 	PG_END_TRY();
-	es_log_end_append(tenant);
+	es_log_end_append(tenant, first_position + nevents);
 
 	result->first_version = current + 1;
 	result->first_position = first_position;

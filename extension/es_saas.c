@@ -15,6 +15,7 @@
 #include "es_saas.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "position_cache.h"
 #include "registry.h"
 #include "runtime.h"
 #include "utils/guc.h"
@@ -139,7 +140,14 @@ _PG_init(void)
 								   NULL, &es_worker_database,
 								   "postgres", PGC_POSTMASTER, 0, NULL, NULL, NULL);
 
+		DefineCustomIntVariable("es_saas.position_cache_size",
+								"Tenants whose next log position is kept in shared memory (0: off).",
+								"Needs es_saas in shared_preload_libraries.",
+								&es_position_cache_size,
+								16384, 0, 1024 * 1024, PGC_POSTMASTER, 0, NULL, NULL, NULL);
+
 		es_preloaded = true;
+		es_position_cache_init();
 		es_worker_init();
 	}
 

@@ -28,6 +28,10 @@
  *	  ever returned a position at or above an in-progress or aborted row,
  *	  so a reused number was never seen by anyone.
  *
+ * With es_saas preloaded, the next position comes from a shared cache
+ * (position_cache.c) under the same lock; an aborted append then leaves
+ * a hole instead of a reusable number, which rule 2 already skips.
+ *
  * Hence positions are strictly increasing in the order readers see them,
  * and a reader that checkpoints the last position it saw never skips an
  * event.  Nothing here needs NOTIFY, triggers or shared memory, and the
@@ -46,6 +50,7 @@
 #include "es_saas.h"
 #include "executor/tuptable.h"
 #include "log.h"
+#include "position_cache.h"
 #include "spi_util.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
@@ -92,18 +97,29 @@ max_position(const char *tenant)
 	return result;
 }
 
+/*
+ * Take the tenant's log lock and return the first free position: from the
+ * shared cache when es_saas is preloaded, else max + 1 over the index.
+ */
 int64
 es_log_begin_append(const char *tenant)
 {
+	int64		next;
+
 	es_lock(ES_LOCK_LOG, tenant, NULL, 0, ExclusiveLock);
-	return max_position(tenant) + 1;
+	next = es_position_cache_get(es_relid("events"), tenant);
+	if (next == 0)
+		next = max_position(tenant) + 1;
+	return next;
 }
 
+/* The rows up to next - 1 are in the index: publish next, let others in. */
 void
-es_log_end_append(const char *tenant)
+es_log_end_append(const char *tenant, int64 next)
 {
 	LOCKTAG		tag;
 
+	es_position_cache_set(es_relid("events"), tenant, next);
 	es_lock_tag(&tag, ES_LOCK_LOG, tenant, NULL, 0);
 	LockRelease(&tag, ExclusiveLock, false);
 }
@@ -111,9 +127,8 @@ es_log_end_append(const char *tenant)
 int64
 es_log_safe_bound(const char *tenant)
 {
-	int64		bound;
+	int64		next = es_log_begin_append(tenant);
 
-	bound = es_log_begin_append(tenant) - 1;
-	es_log_end_append(tenant);
-	return bound;
+	es_log_end_append(tenant, next);
+	return next - 1;
 }

@@ -170,11 +170,11 @@ replay_inline(EsCall *call, EsProjection *proj, const char *tenant)
 static void
 warn_if_no_worker(EsProjection *proj)
 {
-	if (proj->async && !es_preloaded)
+	if (proj->async && !ES_WORKERS_CONFIGURED())
 		ereport(WARNING,
 				(errmsg("async projection \"%s\" is not being applied: the es_saas worker is not loaded",
 						proj->name),
-				 errhint("Add es_saas to shared_preload_libraries and restart the server.")));
+				 errhint(ES_NO_WORKER_HINT)));
 }
 
 /* es_rebuild_projection(name, tenant default null) returns jsonb */
@@ -294,9 +294,9 @@ es_projection_status(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &row, &isnull);
 	}
 	es_call_end(&call);
-	if (any_async && !es_preloaded)
+	if (any_async && !ES_WORKERS_CONFIGURED())
 		ereport(WARNING,
 				(errmsg("async projections are not being applied: the es_saas worker is not loaded"),
-				 errhint("Add es_saas to shared_preload_libraries and restart the server.")));
+				 errhint(ES_NO_WORKER_HINT)));
 	return (Datum) 0;
 }

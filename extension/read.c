@@ -169,8 +169,10 @@ es_scan_log(const char *tenant, const char *category, int64 after_position,
 
 /*
  * Version of the stream's last event, 0 when it has none: as of the
- * transaction's snapshot for readers, as of now (latest) for appenders,
- * who hold the stream lock.
+ * transaction's snapshot for readers, as of now (latest) for appenders.
+ * Appenders hold the stream lock, so no other transaction has rows of
+ * the stream in flight, and a dirty snapshot (no snapshot to build) sees
+ * exactly the committed rows plus their own.
  */
 int64
 es_current_stream_version(const char *tenant, const char *stream, bool latest)
@@ -178,13 +180,21 @@ es_current_stream_version(const char *tenant, const char *stream, bool latest)
 	Relation	heap = table_open(es_relid("events"), AccessShareLock);
 	Relation	index = index_open(es_relid("events_stream_version_key"), AccessShareLock);
 	TupleTableSlot *slot = table_slot_create(heap, NULL);
-	Snapshot	snapshot = RegisterSnapshot(latest ? GetLatestSnapshot() :
-											GetTransactionSnapshot());
+	SnapshotData dirty;
+	Snapshot	snapshot;
 	ScanKeyData keys[2];
 	IndexScanDesc scan;
 	int64		version = 0;
 	ItemPointer tid;
 	Buffer		vmbuffer = InvalidBuffer;
+
+	if (latest)
+	{
+		InitDirtySnapshot(dirty);
+		snapshot = &dirty;
+	}
+	else
+		snapshot = RegisterSnapshot(GetTransactionSnapshot());
 
 	init_text_key(&keys[0], 1, index, tenant);
 	init_text_key(&keys[1], 2, index, stream);
@@ -216,7 +226,8 @@ es_current_stream_version(const char *tenant, const char *stream, bool latest)
 	if (vmbuffer != InvalidBuffer)
 		ReleaseBuffer(vmbuffer);
 	index_endscan(scan);
-	UnregisterSnapshot(snapshot);
+	if (!latest)
+		UnregisterSnapshot(snapshot);
 	ExecDropSingleTupleTableSlot(slot);
 	index_close(index, AccessShareLock);
 	table_close(heap, AccessShareLock);

@@ -20,6 +20,7 @@
 #include "es_saas.h"
 #include "handler.h"
 #include "registry.h"
+#include "runtime.h"
 #include "spi_util.h"
 #include "utils/acl.h"
 #include "utils/array.h"
@@ -237,10 +238,10 @@ es_register_projection(PG_FUNCTION_ARGS)
 		   6, types, values, nulls);
 	es_call_end(&call);
 
-	if (strcmp(mode, "async") == 0 && !es_preloaded)
+	if (strcmp(mode, "async") == 0 && !ES_WORKERS_CONFIGURED())
 		ereport(WARNING,
 				(errmsg("async projection \"%s\" will not run: the es_saas worker is not loaded", name),
-				 errhint("Add es_saas to shared_preload_libraries and restart the server.")));
+				 errhint(ES_NO_WORKER_HINT)));
 	PG_RETURN_VOID();
 }
 

@@ -48,4 +48,9 @@ extern List *es_inline_projections(void);
 /* True when the library was loaded by shared_preload_libraries */
 extern bool es_preloaded;
 
+/* Are async projection workers configured to run?  (else warn) */
+#define ES_WORKERS_CONFIGURED() (es_preloaded && es_worker_count > 0)
+#define ES_NO_WORKER_HINT \
+	"Add es_saas to shared_preload_libraries with es_saas.worker_count above 0, and restart the server."
+
 #endif							/* ES_REGISTRY_H */

@@ -23,6 +23,7 @@
 #include "es_saas.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "position_cache.h"
 #include "spi_util.h"
 #include "storage/proc.h"
 #include "utils/acl.h"
@@ -271,6 +272,10 @@ es_delete_tenant(PG_FUNCTION_ARGS)
 	es_lock(ES_LOCK_TENANT_STATE, tenant, NULL, 0, ExclusiveLock);
 	if (tenant_json(tenant) == NULL)
 		raise_unknown_tenant(tenant);
+
+	/* until commit, nobody may cache the positions being erased */
+	es_lock(ES_LOCK_LOG, tenant, NULL, 0, ExclusiveLock);
+	es_position_cache_forget(es_relid("events"), tenant);
 
 	purging_tenant = MemoryContextStrdup(TopTransactionContext, tenant);
 	PG_TRY();

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Start or stop a PostgreSQL 15 cluster in a directory, as the postgres user.
-#   scripts/cluster.sh start DIR PORT [WORKER_DB]
+#   scripts/cluster.sh start DIR PORT [WORKER_DB | preload]
 #       cluster listens on DIR socket and 127.0.0.1:PORT; with WORKER_DB,
-#       es_saas is preloaded and its projection workers serve WORKER_DB
+#       es_saas is preloaded and its projection workers serve WORKER_DB;
+#       with "preload", es_saas is preloaded without workers
 #   scripts/cluster.sh stop DIR
 set -euo pipefail
 
@@ -31,7 +32,12 @@ max_prepared_transactions = 10
 fsync = on
 log_min_messages = warning
 CONF
-		if [ -n "$worker_db" ]; then
+		if [ "$worker_db" = preload ]; then
+			cat >>"$dir/data/postgresql.conf" <<CONF
+shared_preload_libraries = 'es_saas'
+es_saas.worker_count = 0
+CONF
+		elif [ -n "$worker_db" ]; then
 			cat >>"$dir/data/postgresql.conf" <<CONF
 shared_preload_libraries = 'es_saas'
 es_saas.worker_database = '$worker_db'

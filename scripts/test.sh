@@ -35,14 +35,33 @@ make -s install >/dev/null || exit 1
 
 scripts/cluster.sh stop "$dir" 2>/dev/null
 rm -rf "$dir"
-scripts/cluster.sh start "$dir" "$port" || { cat "$dir"/*.log; exit 1; }
+# es_saas preloaded (the production setting: shared position cache), no workers
+scripts/cluster.sh start "$dir" "$port" preload || { cat "$dir"/*.log; exit 1; }
 trap 'scripts/cluster.sh stop "$dir"' EXIT
 
 export PGHOST=$dir PGPORT=$port PGUSER=postgres
 
-run_suite "pg_regress + isolation" make -s installcheck
-[ -f regression.diffs ] && head -200 regression.diffs
-[ -f output_iso/regression.diffs ] && head -200 output_iso/regression.diffs
+show_diffs() {
+	[ -f regression.diffs ] && head -200 regression.diffs
+	[ -f output_iso/regression.diffs ] && head -200 output_iso/regression.diffs
+	return 0
+}
+run_suite "pg_regress + isolation (es_saas preloaded)" make -s installcheck
+show_diffs
+
+# the same without shared_preload_libraries (positions from the index)
+plain_installcheck() {
+	local pdir=$base/plain pport=$((port + 1)) rc
+	scripts/cluster.sh stop "$pdir" 2>/dev/null
+	rm -rf "$pdir"
+	scripts/cluster.sh start "$pdir" "$pport" || return 1
+	PGHOST=$pdir PGPORT=$pport make -s installcheck
+	rc=$?
+	scripts/cluster.sh stop "$pdir"
+	return $rc
+}
+run_suite "pg_regress + isolation (not preloaded)" plain_installcheck
+show_diffs
 
 if compgen -G "test/pgtap/*.sql" >/dev/null; then
 	createdb es_pgtap

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # es_saas benchmarks (make bench): pgbench figures, each a ratio to a raw-SQL
 # baseline measured in the same run, on a private cluster
-# (tmp_check/bench, port 55440, socket in that directory).
+# (tmp_check/bench, port 55440, socket in that directory), with es_saas in
+# shared_preload_libraries as in production (shared position cache, no
+# projection workers).
 #
 #   1. es_append, 1 event per transaction    vs single-row INSERT    (target >= 0.85)
 #   2. es_append, 100 events per transaction vs 100-row INSERT       (target >= 0.80)
@@ -80,7 +82,7 @@ bash "$top/scripts/cluster.sh" stop "$dir" || true
 rm -rf "$dir"
 mkdir -p "$dir"
 log "starting cluster in $dir (port $port)"
-bash "$top/scripts/cluster.sh" start "$dir" "$port"
+bash "$top/scripts/cluster.sh" start "$dir" "$port" preload
 psql -X -q -d postgres -v ON_ERROR_STOP=1 <<SQL
 ALTER SYSTEM SET shared_buffers = '1GB';
 ALTER SYSTEM SET max_wal_size = '16GB';
@@ -88,7 +90,7 @@ ALTER SYSTEM SET checkpoint_timeout = '30min';
 CREATE DATABASE $db;
 SQL
 bash "$top/scripts/cluster.sh" stop "$dir"
-bash "$top/scripts/cluster.sh" start "$dir" "$port"
+bash "$top/scripts/cluster.sh" start "$dir" "$port" preload
 
 sql >/dev/null <<SQL
 CREATE EXTENSION es_saas;
@@ -265,7 +267,7 @@ done
 	echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(psql -X -At -c 'SHOW server_version' | cut -d' ' -f1)," \
 		"pgbench -M prepared, ${DURATION} s per run, median of $REPEAT runs (baseline and es_saas alternate)."
 	echo "Points 1-3 on $SMALL_TENANTS fresh tenants.${loaded:+ Point 4 after loading $EVENTS events over $TENANTS tenants into es_saas.events and as many rows into the baseline table: $loaded.}"
-	echo "es_saas $extversion, es_saas.so md5 $so_md5$( [ "$(md5sum "$so" | cut -c1-12)" = "$so_md5" ] || echo ' (WARNING: es_saas.so was reinstalled during the run)')."
+	echo "es_saas $extversion preloaded (position cache $(psql -X -At -c 'SHOW es_saas.position_cache_size') tenants, no workers), es_saas.so md5 $so_md5$( [ "$(md5sum "$so" | cut -c1-12)" = "$so_md5" ] || echo ' (WARNING: es_saas.so was reinstalled during the run)')."
 	echo "Units: tx/s, except point 2 (events/s). Ratio = median es_saas / median baseline, measured in the same run;"
 	echo "pass/fail uses it. The last column (median of es_saas/baseline per run pair) is less sensitive to load bursts."
 	echo
