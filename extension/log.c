@@ -29,8 +29,11 @@
  *	  so a reused number was never seen by anyone.
  *
  * With es_saas preloaded, the next position comes from a shared cache
- * (position_cache.c) under the same lock; an aborted append then leaves
- * a hole instead of a reusable number, which rule 2 already skips.
+ * (position_cache.c), read and advanced under the same lock once the rows
+ * are in the index, so a reader may take a cached bound without the lock.
+ * An aborted append forgets the entry, and the next allocation is again
+ * max + 1 over non-aborted rows (rule 3); an entry set meanwhile by
+ * another append leaves the aborted numbers as holes, which rule 2 skips.
  *
  * Hence positions are strictly increasing in the order readers see them,
  * and a reader that checkpoints the last position it saw never skips an
@@ -124,11 +127,19 @@ es_log_end_append(const char *tenant, int64 next)
 	LockRelease(&tag, ExclusiveLock, false);
 }
 
+/*
+ * The reader's bound.  A cached value was published after its rows were
+ * inserted, so it is safe to read without the lock; the partition LWLock
+ * around it orders the reads after the appender's inserts.
+ */
 int64
 es_log_safe_bound(const char *tenant)
 {
-	int64		next = es_log_begin_append(tenant);
+	int64		next = es_position_cache_get(es_relid("events"), tenant);
 
+	if (next > 0)
+		return next - 1;
+	next = es_log_begin_append(tenant);
 	es_log_end_append(tenant, next);
 	return next - 1;
 }

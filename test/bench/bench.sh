@@ -12,14 +12,15 @@
 #      into es_saas.events and as many rows into the baseline table  (target >= 0.85)
 #
 # Each point runs baseline and es_saas alternately BENCH_REPEAT times for
-# BENCH_DURATION seconds and reports medians.  The baseline table
+# BENCH_DURATION seconds and reports medians; pass/fail uses the median of
+# the per-pair ratios (es_saas run / the baseline run just before).  The baseline table
 # bench.raw_events is created LIKE es_saas.events INCLUDING ALL: same columns,
 # same 4 indexes, same "C" collations (no RLS, no trigger).
 #
 # Settings (environment):
 #   BENCH_EVENTS=10000000 BENCH_TENANTS=10000  size of the point-4 load
 #   BENCH_STREAM_EVENTS=10                     events per loaded stream
-#   BENCH_DURATION=10 BENCH_REPEAT=3           seconds per pgbench run, runs per figure
+#   BENCH_DURATION=10 BENCH_REPEAT=5           seconds per pgbench run, runs per figure
 #   BENCH_CLIENTS="1 4 16"                     clients of point 1
 #   BENCH_BATCH_CLIENTS="1 4"                  clients of point 2
 #   BENCH_READ_CLIENTS="1 4"                   clients of point 3
@@ -40,7 +41,7 @@ EVENTS=${BENCH_EVENTS:-10000000}
 TENANTS=${BENCH_TENANTS:-10000}
 STREAM_EVENTS=${BENCH_STREAM_EVENTS:-10}
 DURATION=${BENCH_DURATION:-10}
-REPEAT=${BENCH_REPEAT:-3}
+REPEAT=${BENCH_REPEAT:-5}
 CLIENTS=${BENCH_CLIENTS:-1 4 16}
 BATCH_CLIENTS=${BENCH_BATCH_CLIENTS:-1 4}
 READ_CLIENTS=${BENCH_READ_CLIENTS:-1 4}
@@ -241,7 +242,8 @@ table=$(mktemp)
 	for row in "${ROWS[@]}"; do
 		IFS='|' read -r name c b e target rmed <<<"$row"
 		ratio=$(awk -v b="$b" -v e="$e" 'BEGIN {printf "%.2f", (b > 0) ? e / b : 0}')
-		if awk -v r="$ratio" -v t="$target" 'BEGIN {exit !(r >= t)}'; then res=pass; else res=FAIL; fail=1; fi
+		# judged on the paired ratios: adjacent runs share the VM's fsync latency of the moment
+		if awk -v r="$rmed" -v t="$target" 'BEGIN {exit !(r >= t)}'; then res=pass; else res=FAIL; fail=1; fi
 		echo "| $name | $c | $b | $e | $ratio | >= $target | $res | $rmed |"
 	done
 } >"$table"
@@ -268,8 +270,9 @@ done
 		"pgbench -M prepared, ${DURATION} s per run, median of $REPEAT runs (baseline and es_saas alternate)."
 	echo "Points 1-3 on $SMALL_TENANTS fresh tenants.${loaded:+ Point 4 after loading $EVENTS events over $TENANTS tenants into es_saas.events and as many rows into the baseline table: $loaded.}"
 	echo "es_saas $extversion preloaded (position cache $(psql -X -At -c 'SHOW es_saas.position_cache_size') tenants, no workers), es_saas.so md5 $so_md5$( [ "$(md5sum "$so" | cut -c1-12)" = "$so_md5" ] || echo ' (WARNING: es_saas.so was reinstalled during the run)')."
-	echo "Units: tx/s, except point 2 (events/s). Ratio = median es_saas / median baseline, measured in the same run;"
-	echo "pass/fail uses it. The last column (median of es_saas/baseline per run pair) is less sensitive to load bursts."
+	echo "Units: tx/s, except point 2 (events/s). Ratio = median es_saas / median baseline, measured in the same run."
+	echo "Pass/fail uses the last column, the median of the per-pair ratios (each es_saas run right after its baseline"
+	echo "run): this VM's fsync latency drifts by up to 2x within a minute, and a pair shares the drift."
 	echo
 	cat "$table"
 	if [ -n "$holds" ]; then
