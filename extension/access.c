@@ -8,6 +8,10 @@
 #include "postgres.h"
 
 #include "access.h"
+#include "access/genam.h"
+#include "access/relscan.h"
+#include "access/table.h"
+#include "access/tableam.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "errors.h"
@@ -16,7 +20,10 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
+#include "utils/fmgroids.h"
 #include "utils/inval.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
 
 static bool
 role_has_privs_of(Oid roleid, const char *rolname)
@@ -148,6 +155,44 @@ cache_status(const char *tenant, const char *status)
 	entry->active = strcmp(status, "active") == 0;
 }
 
+/*
+ * The tenant's status from es_saas.tenants, NULL when there is no such
+ * tenant: as of now for writers (they hold the tenant state lock), as of
+ * the transaction snapshot for readers.  A direct primary-key probe: this
+ * runs on every cache miss, and fresh connections miss on every tenant.
+ */
+static const char *
+read_status(const char *tenant, bool latest)
+{
+	Relation	heap = table_open(es_relid("tenants"), AccessShareLock);
+	Relation	pkey = index_open(es_relid("tenants_pkey"), AccessShareLock);
+	Snapshot	snapshot = RegisterSnapshot(latest ? GetLatestSnapshot() :
+											GetTransactionSnapshot());
+	TupleTableSlot *slot = table_slot_create(heap, NULL);
+	ScanKeyData key;
+	IndexScanDesc scan;
+	const char *status = NULL;
+
+	ScanKeyEntryInitialize(&key, 0, 1, BTEqualStrategyNumber, InvalidOid,
+						   pkey->rd_indcollation[0], F_TEXTEQ,
+						   CStringGetTextDatum(tenant));
+	scan = index_beginscan(heap, pkey, snapshot, 1, 0);
+	index_rescan(scan, &key, 1, NULL, 0);
+	if (index_getnext_slot(scan, ForwardScanDirection, slot))
+	{
+		bool		isnull;
+		Datum		value = slot_getattr(slot, Anum_es_tenants_status, &isnull);
+
+		status = strcmp(TextDatumGetCString(value), "active") == 0 ? "active" : "suspended";
+	}
+	index_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	UnregisterSnapshot(snapshot);
+	index_close(pkey, AccessShareLock);
+	table_close(heap, AccessShareLock);
+	return status;
+}
+
 /* Tell every backend (at commit) that a tenant row changed. */
 void
 es_tenants_changed(void)
@@ -163,10 +208,6 @@ es_tenants_changed(void)
 void
 es_check_tenant(EsCall *call, const char *tenant, EsAccessMode mode)
 {
-	static SPIPlanPtr plan = NULL;
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		values[1];
-	bool		isnull;
 	const char *status;
 
 	es_validate_tenant_id(tenant);
@@ -188,16 +229,11 @@ es_check_tenant(EsCall *call, const char *tenant, EsAccessMode mode)
 	status = cached_status(tenant);
 	if (status == NULL)
 	{
-		es_plan(&plan,
-				"SELECT status FROM es_saas.tenants "
-				"WHERE tenant_id OPERATOR(pg_catalog.=) $1",
-				1, argtypes);
-		values[0] = CStringGetTextDatum(tenant);
-		if (es_exec(plan, values, NULL, false, 1) == 0)
+		status = read_status(tenant, mode == ES_ACCESS_WRITE);
+		if (status == NULL)
 			es_raise(ERRCODE_ES_NOT_FOUND,
 					 psprintf("{\"tenant\": %s}", es_json_quote(tenant)),
 					 "tenant \"%s\" does not exist", tenant);
-		status = TextDatumGetCString(es_result_datum(0, 1, &isnull));
 		cache_status(tenant, status);
 	}
 	if (mode == ES_ACCESS_WRITE && strcmp(status, "active") != 0)

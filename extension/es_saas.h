@@ -47,6 +47,9 @@
 #define Anum_es_events_batch_index 12
 #define Natts_es_events 12
 
+/* Column of es_saas.tenants read in C */
+#define Anum_es_tenants_status 3
+
 /* Columns of the es_event output type, in contract order */
 #define ES_EVENT_NATTS 8
 

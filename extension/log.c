@@ -54,6 +54,7 @@
 #include "executor/tuptable.h"
 #include "log.h"
 #include "position_cache.h"
+#include "read.h"
 #include "spi_util.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
@@ -61,30 +62,18 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
+/* max(position) of the tenant over committed and in-progress rows */
 int64
 es_log_max_position(Relation heap, Relation pkey, Datum tenant)
 {
 	SnapshotData dirty;
 	ScanKeyData key;
-	IndexScanDesc scan;
-	TupleTableSlot *slot;
-	int64		result = 0;
 
 	InitDirtySnapshot(dirty);
 	ScanKeyEntryInitialize(&key, 0, 1, BTEqualStrategyNumber, InvalidOid,
 						   pkey->rd_indcollation[0], F_TEXTEQ, tenant);
-	slot = table_slot_create(heap, NULL);
-	scan = index_beginscan(heap, pkey, &dirty, 1, 0);
-	index_rescan(scan, &key, 1, NULL, 0);
-	if (index_getnext_slot(scan, BackwardScanDirection, slot))
-	{
-		bool		isnull;
-
-		result = DatumGetInt64(slot_getattr(slot, Anum_es_events_position, &isnull));
-	}
-	index_endscan(scan);
-	ExecDropSingleTupleTableSlot(slot);
-	return result;
+	return es_index_last_int8(heap, pkey, &key, 1, &dirty,
+							  2, Anum_es_events_position);
 }
 
 static int64

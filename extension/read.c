@@ -168,6 +168,48 @@ es_scan_log(const char *tenant, const char *category, int64 after_position,
 }
 
 /*
+ * Highest value of an int8 column among the rows matching keys (equality
+ * on the leading index columns) that snapshot sees; 0 when there is none.
+ * Index-only where the visibility map allows, as IndexOnlyNext does: the
+ * value is also index column indexatt, and the heap page holding a quiet
+ * stream's or tenant's last row is then never read.
+ */
+int64
+es_index_last_int8(Relation heap, Relation index, ScanKey keys, int nkeys,
+				   Snapshot snapshot, AttrNumber indexatt, AttrNumber heapatt)
+{
+	TupleTableSlot *slot = table_slot_create(heap, NULL);
+	IndexScanDesc scan;
+	ItemPointer tid;
+	Buffer		vmbuffer = InvalidBuffer;
+	int64		result = 0;
+	bool		isnull;
+
+	scan = index_beginscan(heap, index, snapshot, nkeys, 0);
+	scan->xs_want_itup = true;
+	index_rescan(scan, keys, nkeys, NULL, 0);
+	while ((tid = index_getnext_tid(scan, BackwardScanDirection)) != NULL)
+	{
+		if (VM_ALL_VISIBLE(heap, ItemPointerGetBlockNumber(tid), &vmbuffer))
+		{
+			result = DatumGetInt64(index_getattr(scan->xs_itup, indexatt,
+												 scan->xs_itupdesc, &isnull));
+			break;
+		}
+		if (index_fetch_heap(scan, slot))
+		{
+			result = DatumGetInt64(slot_getattr(slot, heapatt, &isnull));
+			break;
+		}
+	}
+	if (vmbuffer != InvalidBuffer)
+		ReleaseBuffer(vmbuffer);
+	index_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	return result;
+}
+
+/*
  * Version of the stream's last event, 0 when it has none: as of the
  * transaction's snapshot for readers, as of now (latest) for appenders.
  * Appenders hold the stream lock, so no other transaction has rows of
@@ -179,14 +221,10 @@ es_current_stream_version(const char *tenant, const char *stream, bool latest)
 {
 	Relation	heap = table_open(es_relid("events"), AccessShareLock);
 	Relation	index = index_open(es_relid("events_stream_version_key"), AccessShareLock);
-	TupleTableSlot *slot = table_slot_create(heap, NULL);
 	SnapshotData dirty;
 	Snapshot	snapshot;
 	ScanKeyData keys[2];
-	IndexScanDesc scan;
-	int64		version = 0;
-	ItemPointer tid;
-	Buffer		vmbuffer = InvalidBuffer;
+	int64		version;
 
 	if (latest)
 	{
@@ -198,37 +236,10 @@ es_current_stream_version(const char *tenant, const char *stream, bool latest)
 
 	init_text_key(&keys[0], 1, index, tenant);
 	init_text_key(&keys[1], 2, index, stream);
-	scan = index_beginscan(heap, index, snapshot, 2, 0);
-	scan->xs_want_itup = true;
-	index_rescan(scan, keys, 2, NULL, 0);
-
-	/*
-	 * Index-only where the visibility map allows, as IndexOnlyNext does:
-	 * the version is the index's third column, and the heap page holding a
-	 * long-quiet stream's last event is then never read.
-	 */
-	while ((tid = index_getnext_tid(scan, BackwardScanDirection)) != NULL)
-	{
-		bool		isnull;
-
-		if (VM_ALL_VISIBLE(heap, ItemPointerGetBlockNumber(tid), &vmbuffer))
-		{
-			version = DatumGetInt64(index_getattr(scan->xs_itup, 3,
-												  scan->xs_itupdesc, &isnull));
-			break;
-		}
-		if (index_fetch_heap(scan, slot))
-		{
-			version = DatumGetInt64(slot_getattr(slot, Anum_es_events_version, &isnull));
-			break;
-		}
-	}
-	if (vmbuffer != InvalidBuffer)
-		ReleaseBuffer(vmbuffer);
-	index_endscan(scan);
+	version = es_index_last_int8(heap, index, keys, 2, snapshot,
+								 3, Anum_es_events_version);
 	if (!latest)
 		UnregisterSnapshot(snapshot);
-	ExecDropSingleTupleTableSlot(slot);
 	index_close(index, AccessShareLock);
 	table_close(heap, AccessShareLock);
 	return version;

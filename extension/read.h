@@ -10,7 +10,10 @@
 
 #include "postgres.h"
 
+#include "access/skey.h"
 #include "es_saas.h"
+#include "utils/relcache.h"
+#include "utils/snapshot.h"
 
 /* Called with the ES_EVENT_NATTS columns of the es_event type; false stops the scan */
 typedef bool (*EsEventSink) (void *arg, Datum *values);
@@ -21,6 +24,9 @@ extern int	es_scan_stream(const char *tenant, const char *stream,
 extern int	es_scan_log(const char *tenant, const char *category,
 						int64 after_position, int max_count,
 						EsEventSink sink, void *arg);
+extern int64 es_index_last_int8(Relation heap, Relation index, ScanKey keys,
+								int nkeys, Snapshot snapshot,
+								AttrNumber indexatt, AttrNumber heapatt);
 extern int64 es_current_stream_version(const char *tenant, const char *stream,
 										bool latest);
 

@@ -20,7 +20,8 @@
 # Settings (environment):
 #   BENCH_EVENTS=10000000 BENCH_TENANTS=10000  size of the point-4 load
 #   BENCH_STREAM_EVENTS=10                     events per loaded stream
-#   BENCH_DURATION=10 BENCH_REPEAT=5           seconds per pgbench run, runs per figure
+#   BENCH_DURATION=3 BENCH_REPEAT=15           seconds per pgbench run, runs per figure
+#                                              (short runs: a pair shares the VM's fsync latency)
 #   BENCH_CLIENTS="1 4 16"                     clients of point 1
 #   BENCH_BATCH_CLIENTS="1 4"                  clients of point 2
 #   BENCH_READ_CLIENTS="1 4"                   clients of point 3
@@ -40,8 +41,8 @@ db=bench
 EVENTS=${BENCH_EVENTS:-10000000}
 TENANTS=${BENCH_TENANTS:-10000}
 STREAM_EVENTS=${BENCH_STREAM_EVENTS:-10}
-DURATION=${BENCH_DURATION:-10}
-REPEAT=${BENCH_REPEAT:-5}
+DURATION=${BENCH_DURATION:-3}
+REPEAT=${BENCH_REPEAT:-15}
 CLIENTS=${BENCH_CLIENTS:-1 4 16}
 BATCH_CLIENTS=${BENCH_BATCH_CLIENTS:-1 4}
 READ_CLIENTS=${BENCH_READ_CLIENTS:-1 4}
