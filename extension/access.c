@@ -17,10 +17,10 @@
 #include "errors.h"
 #include "es_saas.h"
 #include "miscadmin.h"
+#include "read.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
-#include "utils/fmgroids.h"
 #include "utils/inval.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
@@ -111,21 +111,23 @@ tenant_cache_inval(Datum arg, Oid relid)
 	}
 }
 
-static const char *
-cached_status(const char *tenant)
+/* Is tenant's status cached?  Sets *active when it is. */
+static bool
+cached_status(const char *tenant, bool *active)
 {
 	TenantCacheEntry *entry;
 
 	if (tenant_cache == NULL)
-		return NULL;
+		return false;
 	entry = hash_search(tenant_cache, tenant, HASH_FIND, NULL);
 	if (entry == NULL)
-		return NULL;
-	return entry->active ? "active" : "suspended";
+		return false;
+	*active = entry->active;
+	return true;
 }
 
 static void
-cache_status(const char *tenant, const char *status)
+cache_status(const char *tenant, bool active)
 {
 	TenantCacheEntry *entry;
 
@@ -152,17 +154,17 @@ cache_status(const char *tenant, const char *status)
 		return;
 	}
 	entry = hash_search(tenant_cache, tenant, HASH_ENTER, NULL);
-	entry->active = strcmp(status, "active") == 0;
+	entry->active = active;
 }
 
 /*
- * The tenant's status from es_saas.tenants, NULL when there is no such
- * tenant: as of now for writers (they hold the tenant state lock), as of
- * the transaction snapshot for readers.  A direct primary-key probe: this
- * runs on every cache miss, and fresh connections miss on every tenant.
+ * Does tenant exist in es_saas.tenants?  Sets *active from its status: as
+ * of now for writers (they hold the tenant state lock), as of the
+ * transaction snapshot for readers.  A direct primary-key probe: this runs
+ * on every cache miss, and fresh connections miss on every tenant.
  */
-static const char *
-read_status(const char *tenant, bool latest)
+static bool
+read_status(const char *tenant, bool latest, bool *active)
 {
 	Relation	heap = table_open(es_relid("tenants"), AccessShareLock);
 	Relation	pkey = index_open(es_relid("tenants_pkey"), AccessShareLock);
@@ -171,26 +173,25 @@ read_status(const char *tenant, bool latest)
 	TupleTableSlot *slot = table_slot_create(heap, NULL);
 	ScanKeyData key;
 	IndexScanDesc scan;
-	const char *status = NULL;
+	bool		found;
 
-	ScanKeyEntryInitialize(&key, 0, 1, BTEqualStrategyNumber, InvalidOid,
-						   pkey->rd_indcollation[0], F_TEXTEQ,
-						   CStringGetTextDatum(tenant));
+	es_init_text_key(&key, 1, pkey, tenant);
 	scan = index_beginscan(heap, pkey, snapshot, 1, 0);
 	index_rescan(scan, &key, 1, NULL, 0);
-	if (index_getnext_slot(scan, ForwardScanDirection, slot))
+	found = index_getnext_slot(scan, ForwardScanDirection, slot);
+	if (found)
 	{
 		bool		isnull;
 		Datum		value = slot_getattr(slot, Anum_es_tenants_status, &isnull);
 
-		status = strcmp(TextDatumGetCString(value), "active") == 0 ? "active" : "suspended";
+		*active = strcmp(TextDatumGetCString(value), "active") == 0;
 	}
 	index_endscan(scan);
 	ExecDropSingleTupleTableSlot(slot);
 	UnregisterSnapshot(snapshot);
 	index_close(pkey, AccessShareLock);
 	table_close(heap, AccessShareLock);
-	return status;
+	return found;
 }
 
 /* Tell every backend (at commit) that a tenant row changed. */
@@ -208,7 +209,7 @@ es_tenants_changed(void)
 void
 es_check_tenant(EsCall *call, const char *tenant, EsAccessMode mode)
 {
-	const char *status;
+	bool		active;
 
 	es_validate_tenant_id(tenant);
 
@@ -226,17 +227,15 @@ es_check_tenant(EsCall *call, const char *tenant, EsAccessMode mode)
 		AcceptInvalidationMessages();
 	}
 
-	status = cached_status(tenant);
-	if (status == NULL)
+	if (!cached_status(tenant, &active))
 	{
-		status = read_status(tenant, mode == ES_ACCESS_WRITE);
-		if (status == NULL)
+		if (!read_status(tenant, mode == ES_ACCESS_WRITE, &active))
 			es_raise(ERRCODE_ES_NOT_FOUND,
 					 psprintf("{\"tenant\": %s}", es_json_quote(tenant)),
 					 "tenant \"%s\" does not exist", tenant);
-		cache_status(tenant, status);
+		cache_status(tenant, active);
 	}
-	if (mode == ES_ACCESS_WRITE && strcmp(status, "active") != 0)
+	if (mode == ES_ACCESS_WRITE && !active)
 		es_raise(ERRCODE_ES_SUSPENDED,
 				 psprintf("{\"tenant\": %s, \"status\": \"suspended\"}", es_json_quote(tenant)),
 				 "tenant \"%s\" is suspended", tenant);

@@ -46,44 +46,31 @@
 
 #include "access.h"
 #include "access/genam.h"
-#include "access/relscan.h"
 #include "access/table.h"
 #include "access/tableam.h"
-#include "catalog/pg_collation.h"
 #include "es_saas.h"
-#include "executor/tuptable.h"
 #include "log.h"
 #include "position_cache.h"
 #include "read.h"
 #include "spi_util.h"
 #include "storage/lmgr.h"
-#include "utils/builtins.h"
-#include "utils/fmgroids.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
-/* max(position) of the tenant over committed and in-progress rows */
-int64
-es_log_max_position(Relation heap, Relation pkey, Datum tenant)
-{
-	SnapshotData dirty;
-	ScanKeyData key;
-
-	InitDirtySnapshot(dirty);
-	ScanKeyEntryInitialize(&key, 0, 1, BTEqualStrategyNumber, InvalidOid,
-						   pkey->rd_indcollation[0], F_TEXTEQ, tenant);
-	return es_index_last_int8(heap, pkey, &key, 1, &dirty,
-							  2, Anum_es_events_position);
-}
-
+/* Highest non-aborted position of tenant, seen through a dirty snapshot. */
 static int64
 max_position(const char *tenant)
 {
 	Relation	heap = table_open(es_relid("events"), AccessShareLock);
 	Relation	pkey = index_open(es_relid("events_pkey"), AccessShareLock);
+	SnapshotData dirty;
+	ScanKeyData key;
 	int64		result;
 
-	result = es_log_max_position(heap, pkey, CStringGetTextDatum(tenant));
+	InitDirtySnapshot(dirty);
+	es_init_text_key(&key, 1, pkey, tenant);
+	result = es_index_last_int8(heap, pkey, &key, 1, &dirty,
+								2, Anum_es_events_position);
 	index_close(pkey, AccessShareLock);
 	table_close(heap, AccessShareLock);
 	return result;

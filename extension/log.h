@@ -10,8 +10,6 @@
 
 #include "postgres.h"
 
-#include "utils/relcache.h"
-
 /* Take the tenant's log lock and return the first free position. */
 extern int64 es_log_begin_append(const char *tenant);
 
@@ -20,8 +18,5 @@ extern void es_log_end_append(const char *tenant, int64 next);
 
 /* Highest position whose row exists now, committed or in progress. */
 extern int64 es_log_safe_bound(const char *tenant);
-
-/* Highest non-aborted position of tenant, seen through a dirty snapshot. */
-extern int64 es_log_max_position(Relation heap, Relation pkey, Datum tenant);
 
 #endif							/* ES_LOG_H */

@@ -55,8 +55,9 @@ static const AttrNumber event_columns[ES_EVENT_NATTS] = {
 	Anum_es_events_id, Anum_es_events_recorded_at
 };
 
-static void
-init_text_key(ScanKey key, AttrNumber attno, Relation index, const char *value)
+/* Equality on text column attno of index (its collation) with value. */
+void
+es_init_text_key(ScanKey key, AttrNumber attno, Relation index, const char *value)
 {
 	ScanKeyEntryInitialize(key, 0, attno, BTEqualStrategyNumber, InvalidOid,
 						   index->rd_indcollation[attno - 1], F_TEXTEQ,
@@ -121,8 +122,8 @@ es_scan_stream(const char *tenant, const char *stream, int64 from_version,
 	Snapshot	snapshot = RegisterSnapshot(GetTransactionSnapshot());
 	int			n;
 
-	init_text_key(&keys[0], 1, index, tenant);
-	init_text_key(&keys[1], 2, index, stream);
+	es_init_text_key(&keys[0], 1, index, tenant);
+	es_init_text_key(&keys[1], 2, index, stream);
 	ScanKeyEntryInitialize(&keys[2], 0, 3, BTGreaterEqualStrategyNumber,
 						   InvalidOid, InvalidOid, F_INT8GE,
 						   Int64GetDatum(from_version));
@@ -152,9 +153,9 @@ es_scan_log(const char *tenant, const char *category, int64 after_position,
 		return 0;
 
 	index = index_open(es_relid(indexname), AccessShareLock);
-	init_text_key(&keys[nkeys++], 1, index, tenant);
+	es_init_text_key(&keys[nkeys++], 1, index, tenant);
 	if (category)
-		init_text_key(&keys[nkeys++], 2, index, category);
+		es_init_text_key(&keys[nkeys++], 2, index, category);
 	ScanKeyEntryInitialize(&keys[nkeys++], 0, posatt, BTGreaterStrategyNumber,
 						   InvalidOid, InvalidOid, F_INT8GT,
 						   Int64GetDatum(after_position));
@@ -234,8 +235,8 @@ es_current_stream_version(const char *tenant, const char *stream, bool latest)
 	else
 		snapshot = RegisterSnapshot(GetTransactionSnapshot());
 
-	init_text_key(&keys[0], 1, index, tenant);
-	init_text_key(&keys[1], 2, index, stream);
+	es_init_text_key(&keys[0], 1, index, tenant);
+	es_init_text_key(&keys[1], 2, index, stream);
 	version = es_index_last_int8(heap, index, keys, 2, snapshot,
 								 3, Anum_es_events_version);
 	if (!latest)

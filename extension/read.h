@@ -24,6 +24,8 @@ extern int	es_scan_stream(const char *tenant, const char *stream,
 extern int	es_scan_log(const char *tenant, const char *category,
 						int64 after_position, int max_count,
 						EsEventSink sink, void *arg);
+extern void es_init_text_key(ScanKey key, AttrNumber attno, Relation index,
+							 const char *value);
 extern int64 es_index_last_int8(Relation heap, Relation index, ScanKey keys,
 								int nkeys, Snapshot snapshot,
 								AttrNumber indexatt, AttrNumber heapatt);
