@@ -68,15 +68,20 @@ median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", (b > 0 ? a / b : 0)}'; }
 
 rows=()
-# A. es_execute vs es_append, alternating runs
-for c in 1 4; do
-	ex=(); ap=()
+# compare LABEL CLIENTS BASELINE_SCRIPT ES_SCRIPT: alternating runs, medians, one row
+compare() {
+	local label=$1 c=$2 base=() es=() m_base m_es
 	for _ in $(seq 1 "$runs"); do
-		ap+=("$(tps "$work/append.sql" $c)")
-		ex+=("$(tps "$work/execute.sql" $c)")
+		base+=("$(tps "$3" "$c")")
+		es+=("$(tps "$4" "$c")")
 	done
-	m_ap=$(median "${ap[@]}"); m_ex=$(median "${ex[@]}")
-	rows+=("| A. es_execute (registered command) vs es_append, tx/s | $c | $m_ap | $m_ex | $(ratio "$m_ex" "$m_ap") | runs: ${ap[*]} / ${ex[*]} |")
+	m_base=$(median "${base[@]}"); m_es=$(median "${es[@]}")
+	rows+=("| $label | $c | $m_base | $m_es | $(ratio "$m_es" "$m_base") | runs: ${base[*]} / ${es[*]} |")
+}
+
+# A. es_execute vs es_append
+for c in 1 4; do
+	compare "A. es_execute (registered command) vs es_append, tx/s" $c "$work/append.sql" "$work/execute.sql"
 done
 
 # B. inline projection overhead
@@ -102,14 +107,8 @@ q "SELECT es_execute('t1', '{\"type\": \"deposit\", \"stream\": \"acct-big\", \"
 q "SELECT es_append('t1', 'acct-small', NULL, (SELECT jsonb_agg(jsonb_build_object('type', 'Deposited', 'data', jsonb_build_object('amount', 1))) FROM generate_series(1, 10)))" >/dev/null
 printf "SELECT es_execute('t1', '{\"type\": \"deposit\", \"stream\": \"acct-big\", \"amount\": 1}');\n" >"$work/big.sql"
 printf "SELECT es_execute('t1', '{\"type\": \"deposit\", \"stream\": \"acct-small\", \"amount\": 1}');\n" >"$work/small.sql"
-sm=(); bg=()
-for _ in $(seq 1 "$runs"); do
-	sm+=("$(tps "$work/small.sql" 1)")
-	bg+=("$(tps "$work/big.sql" 1)")
-done
-m_sm=$(median "${sm[@]}"); m_bg=$(median "${bg[@]}")
 big_version=$(q "SELECT es_stream_version('t1', 'acct-big')")
-rows+=("| C. es_execute on a ${big_version}-event stream vs a 10-event stream, tx/s | 1 | $m_sm | $m_bg | $(ratio "$m_bg" "$m_sm") | runs: ${sm[*]} / ${bg[*]} |")
+compare "C. es_execute on a ${big_version}-event stream vs a 10-event stream, tx/s" 1 "$work/small.sql" "$work/big.sql"
 
 # D. async worker throughput: a burst of appends, then time until applied
 q "SELECT es_register_projection('async_counts', 'count_projection(text,jsonb)', NULL, 'async')" >/dev/null 2>&1
