@@ -1,5 +1,8 @@
 -- Hostile input: each gets its ESnnn error, nothing is half-written, the
 -- backend survives.
+\set ECHO none
+\i sql/fixtures/setup.psql
+\set ECHO all
 SELECT es_create_tenant('hostile') ->> 'id' AS id;
 
 -- injection-shaped and unicode stream names are just names

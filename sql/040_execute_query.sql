@@ -1,4 +1,7 @@
 -- es_execute (command bus, built-in append) and es_query (built-in queries).
+\set ECHO none
+\i sql/fixtures/setup.psql
+\set ECHO all
 SELECT es_create_tenant('cq') ->> 'id' AS id;
 
 -- result shape; generated ids are uuids

@@ -1,4 +1,7 @@
 -- Readers: es_read_stream, es_read_log, es_read_category, es_stream_version.
+\set ECHO none
+\i sql/fixtures/setup.psql
+\set ECHO all
 SELECT es_create_tenant('rd') ->> 'id' AS id;
 SELECT es_create_tenant('rd-other') ->> 'id' AS id;
 SELECT version FROM es_append('rd', 'order-1', NULL, '[{"type":"A","data":1},{"type":"B","data":2}]');

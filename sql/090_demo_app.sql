@@ -5,6 +5,7 @@
 -- started).  pg_regress feeds this file on stdin from the repository root,
 -- so the path is relative to the root.
 \set ECHO none
+\i sql/fixtures/setup.psql
 SET client_min_messages = error;
 \i demo/app.sql
 RESET client_min_messages;

@@ -1,5 +1,8 @@
 -- The upgrade path: install 1.0, store data, ALTER EXTENSION UPDATE to 1.1,
 -- and the data and the new runtime work together.
+\set ECHO none
+\i sql/fixtures/setup.psql
+\set ECHO all
 DROP EXTENSION es_saas;
 CREATE EXTENSION es_saas VERSION '1.0';
 SELECT extversion FROM pg_extension WHERE extname = 'es_saas';

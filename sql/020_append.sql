@@ -1,4 +1,7 @@
 -- es_append: expected versions, batches, idempotent retries, limits.
+\set ECHO none
+\i sql/fixtures/setup.psql
+\set ECHO all
 SELECT es_create_tenant('app') ->> 'id' AS id;
 
 -- expected_version 0: the stream must be new
