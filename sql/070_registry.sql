@@ -1,10 +1,8 @@
 -- The CQRS registry: es_register_aggregate/command/query/projection and
 -- es_unregister: shapes of the functions, built-in names, who may register.
-\set ECHO none
-\i sql/fixtures/setup.psql
-\set ECHO all
 -- the account aggregate's evolve/decide (sql/fixtures/account_functions.psql)
 \set ECHO none
+\i sql/fixtures/setup.psql
 \i sql/fixtures/account_functions.psql
 \set ECHO all
 

@@ -1,11 +1,9 @@
 -- The decider loop of es_execute for registered commands: decide on the
 -- folded state, append at the version read, rejections (ES422), unknown
 -- types and categories, command ids, granted roles.
-\set ECHO none
-\i sql/fixtures/setup.psql
-\set ECHO all
 -- the account aggregate, registered (sql/fixtures/account.psql)
 \set ECHO none
+\i sql/fixtures/setup.psql
 \i sql/fixtures/account.psql
 \set ECHO all
 

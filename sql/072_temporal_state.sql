@@ -2,8 +2,6 @@
 -- version and as of a time (both bounds inclusive), and its argument checks.
 \set ECHO none
 \i sql/fixtures/setup.psql
-\set ECHO all
-\set ECHO none
 \i sql/fixtures/account.psql
 \set ECHO all
 

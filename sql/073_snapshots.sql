@@ -3,8 +3,6 @@
 -- aggregate again drops them.
 \set ECHO none
 \i sql/fixtures/setup.psql
-\set ECHO all
-\set ECHO none
 \i sql/fixtures/account.psql
 \set ECHO all
 

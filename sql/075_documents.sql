@@ -4,8 +4,6 @@
 -- and snapshots.
 \set ECHO none
 \i sql/fixtures/setup.psql
-\set ECHO all
-\set ECHO none
 \i sql/fixtures/account.psql
 \set ECHO all
 

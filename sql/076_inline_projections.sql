@@ -3,8 +3,6 @@
 -- append; es_rebuild_projection replays the log; es_projection_status.
 \set ECHO none
 \i sql/fixtures/setup.psql
-\set ECHO all
-\set ECHO none
 \i sql/fixtures/account.psql
 \set ECHO all
 
