@@ -1,0 +1,79 @@
+-- es_append: expected versions, batches, idempotent retries, limits.
+\set ECHO none
+\i sql/fixtures/setup.psql
+\set ECHO all
+SELECT es_create_tenant('app') ->> 'id' AS id;
+
+-- expected_version 0: the stream must be new
+SELECT * FROM es_append('app', 'order-1', 0, '[{"type":"Created","data":{"total":10}}]');
+SELECT regress_try($$SELECT * FROM es_append('app', 'order-1', 0, '[{"type":"Created","data":{}}]')$$);
+-- n > 0: exactly n
+SELECT * FROM es_append('app', 'order-1', 1, '[{"type":"Paid","data":{"amount":10},"metadata":{"user":"u1"}}]');
+SELECT regress_try($$SELECT * FROM es_append('app', 'order-1', 1, '[{"type":"Paid","data":{}}]')$$);
+SELECT regress_try($$SELECT * FROM es_append('app', 'order-1', 5, '[{"type":"Paid","data":{}}]')$$);
+SELECT regress_try($$SELECT * FROM es_append('app', 'order-new', 3, '[{"type":"Paid","data":{}}]')$$);
+-- NULL: any version
+SELECT * FROM es_append('app', 'order-1', NULL, '[{"type":"Shipped","data":null}]');
+-- batches are atomic, versions and positions contiguous
+SELECT * FROM es_append('app', 'order-2', NULL,
+	'[{"type":"A","data":1},{"type":"B","data":"two"},{"type":"C","data":[3]},{"type":"D","data":{"d":4}}]');
+SELECT position, stream, version, type, data, metadata FROM es_read_log('app') ORDER BY position;
+-- a failing batch writes nothing
+SELECT regress_try($$SELECT * FROM es_append('app', 'order-3', NULL, '[{"type":"A","data":1},{"type":"","data":2}]')$$);
+SELECT es_stream_version('app', 'order-3');
+
+-- idempotent retries by event id
+SELECT * FROM es_append('app', 'pay-1', 0, '[
+	{"type":"A","data":1,"id":"a0000000-0000-4000-8000-000000000001"},
+	{"type":"B","data":2,"id":"a0000000-0000-4000-8000-000000000002"}]');
+-- the same batch again: original result, nothing written, whatever the expected version
+SELECT * FROM es_append('app', 'pay-1', 0, '[
+	{"type":"A","data":1,"id":"a0000000-0000-4000-8000-000000000001"},
+	{"type":"B","data":2,"id":"a0000000-0000-4000-8000-000000000002"}]');
+SELECT * FROM es_append('app', 'pay-1', NULL, '[{"type":"C","data":3}]');
+SELECT * FROM es_append('app', 'pay-1', 0, '[
+	{"type":"A","data":1,"id":"A0000000-0000-4000-8000-000000000001"},
+	{"type":"B","data":2,"id":"a0000000-0000-4000-8000-000000000002"}]');
+SELECT es_stream_version('app', 'pay-1');
+-- partial matches are conflicts
+SELECT regress_try($$SELECT * FROM es_append('app', 'pay-1', NULL, '[{"type":"A","data":1,"id":"a0000000-0000-4000-8000-000000000001"}]')$$);
+SELECT regress_try($$SELECT * FROM es_append('app', 'pay-1', NULL, '[{"type":"A","data":1,"id":"a0000000-0000-4000-8000-000000000002"}]')$$);
+SELECT regress_try($$SELECT * FROM es_append('app', 'pay-1', NULL, '[{"type":"A","data":1,"id":"a0000000-0000-4000-8000-000000000001"},{"type":"B","data":2,"id":"a0000000-0000-4000-8000-000000000009"}]')$$);
+SELECT regress_try($$SELECT * FROM es_append('app', 'pay-2', NULL, '[{"type":"A","data":1,"id":"a0000000-0000-4000-8000-000000000001"},{"type":"B","data":2,"id":"a0000000-0000-4000-8000-000000000002"}]')$$);
+SELECT regress_try($$SELECT * FROM es_append('app', 'pay-2', NULL, '[{"type":"A","data":1},{"type":"B","data":2,"id":"a0000000-0000-4000-8000-000000000002"}]')$$);
+SELECT regress_try($$SELECT * FROM es_append('app', 'pay-2', NULL, '[{"type":"A","data":1,"id":"b0000000-0000-4000-8000-000000000001"},{"type":"B","data":2,"id":"b0000000-0000-4000-8000-000000000001"}]')$$);
+SELECT es_stream_version('app', 'pay-2');
+-- ids are per tenant: another tenant may use the same id (no oracle)
+SELECT es_create_tenant('app2') ->> 'id' AS id;
+SELECT * FROM es_append('app2', 'pay-1', 0, '[{"type":"A","data":1,"id":"a0000000-0000-4000-8000-000000000001"}]');
+
+-- stored events keep the given id and get one when absent
+SELECT id FROM es_read_stream('app', 'pay-1', 1, 2) ORDER BY version;
+SELECT count(DISTINCT id) = count(*) AS ids_unique, bool_and(id IS NOT NULL) AS ids_set
+FROM es_read_log('app');
+
+-- limits: batch size and event size are GUCs (ES429)
+SET es_saas.max_batch_events = 3;
+SELECT regress_try($$SELECT * FROM es_append('app', 'lim-1', NULL, '[{"type":"A","data":1},{"type":"A","data":1},{"type":"A","data":1},{"type":"A","data":1}]')$$);
+SELECT version FROM es_append('app', 'lim-1', NULL, '[{"type":"A","data":1},{"type":"A","data":1},{"type":"A","data":1}]');
+RESET es_saas.max_batch_events;
+SET es_saas.max_event_bytes = 100;
+SELECT regress_try($$SELECT * FROM es_append('app', 'lim-2', NULL, jsonb_build_array(jsonb_build_object('type','A','data',repeat('x', 90),'metadata',jsonb_build_object('k',repeat('y', 10)))))$$);
+RESET es_saas.max_event_bytes;
+-- defaults: 1000 events, 1 MiB
+SELECT regress_try($$SELECT * FROM es_append('app', 'lim-3', NULL, (SELECT jsonb_agg(jsonb_build_object('type','A','data',i)) FROM generate_series(1, 1001) i))$$);
+SELECT version FROM es_append('app', 'lim-3', NULL, (SELECT jsonb_agg(jsonb_build_object('type','A','data',i)) FROM generate_series(1, 1000) i));
+SELECT regress_try($$SELECT * FROM es_append('app', 'lim-4', NULL, jsonb_build_array(jsonb_build_object('type','A','data',repeat('x', 1048576))))$$);
+SELECT version FROM es_append('app', 'lim-4', NULL, jsonb_build_array(jsonb_build_object('type','A','data',repeat('x', 1048000))));
+SELECT length(data #>> '{}') FROM es_read_stream('app', 'lim-4');
+-- clients cannot raise their own limits
+SET ROLE regress_user_a;
+SELECT regress_try($$SET es_saas.max_batch_events = 100000$$);
+RESET ROLE;
+
+-- NOTIFY carries no tenant data
+SET es_saas.notify = on;
+
+SELECT version FROM es_append('app', 'notify-1', NULL, '[{"type":"A","data":1}]');
+RESET es_saas.notify;
+

@@ -1,5 +1,0 @@
--- Drop what the suite created.
-DROP EXTENSION es_saas;
-SELECT count(*) AS leftover_schema FROM pg_namespace WHERE nspname = 'es_saas';
-DROP FUNCTION regress_try(text);
-DROP ROLE regress_admin, regress_gateway, regress_user_a, regress_nobody;

@@ -1,0 +1,48 @@
+#!/usr/bin/perl
+# 010_health_metrics.pl - operations endpoints (/health, /health/live, /health/ready,
+# /metrics, openapi.json) and routing errors (404, 405 + Allow, dot-dot).
+# Driven by run_e2e.sh (which provides the environment); prints TAP.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use E2E;
+
+# no tenant exists yet when this runs first: $TOKA names tenant A of the run
+
+# ======================================================================
+# operations endpoints
+{
+  my ($s, $b, $r) = req(GET => '/health');
+  is($s, 200, 'GET /health 200');
+  is($b->{status}, 'ok', '/health status ok');
+  ok(exists $b->{circuit_breakers}, '/health reports breaker states');
+  ($s) = req(GET => '/health/live');  is($s, 200, 'GET /health/live 200');
+  ($s) = req(GET => '/health/ready'); is($s, 200, 'GET /health/ready 200');
+  ($s, $b, $r) = req(GET => '/metrics');
+  is($s, 200, 'GET /metrics 200');
+  like_ct($r, qr{^text/plain}, '/metrics is text/plain');
+  ok($r->{content} =~ /^db_pool_size 4$/m, 'db_pool_size gauge reports ES_POOL_SIZE');
+  ok($r->{content} =~ /^circuit_breaker_state\{service="event_store"\} 0$/m, 'circuit_breaker_state event_store 0');
+  ($s, $b) = req(GET => '/api/v1/openapi.json');
+  is($s, 200, 'openapi.json without auth 200');
+  is($b->{openapi} // '', '3.0.3', 'OpenAPI 3 document');
+  my @want = ('/health', '/health/live', '/health/ready', '/metrics', '/api/v1/tenants', '/api/v1/tenants/{id}',
+              '/api/v1/commands/execute', '/api/v1/commands/{id}', '/api/v1/queries/execute',
+              '/api/v1/streams/{stream}', '/api/v1/events', '/api/v1/openapi.json');
+  ok(!(grep { !exists $b->{paths}{$_} } @want), 'openapi documents every contract route');
+  ok(exists $b->{paths}{'/api/v1/tenants'}{post}{responses}{201}, 'openapi: POST /tenants answers 201');
+}
+
+# ---------- routing errors ----------
+{
+  my ($s, $b, $r) = req(GET => '/nope');
+  is($s, 404, 'unknown route 404'); is(err_code($b), 'not_found', 'unknown route JSON not_found');
+  ($s, $b, $r) = req(DELETE => '/api/v1/events', token => $TOKA);
+  is($s, 405, 'wrong method 405'); is(err_code($b), 'method_not_allowed', '405 JSON body');
+  is($r->{headers}{allow} // '', 'GET', '405 carries Allow');
+  ($s, $b) = req(GET => '/api/v1/../../etc/passwd');
+  ok($s == 404 || $s == 400, "dot-dot path is not served ($s)");
+}
+
+done();
