@@ -1,14 +1,15 @@
 /*-------------------------------------------------------------------------
  *
  * append.c
- *	  es_append: optimistic concurrency and idempotent retries.
+ *	  Appending a validated batch to one stream (storage layer):
+ *	  optimistic concurrency and idempotent retries.
  *
  * Concurrency invariants:
  *	- The stream lock (access.h), held until commit, serializes appends to
  *	  one stream, so the version read after taking it is the truth and
  *	  versions stay contiguous.  Appends to other streams of the tenant
  *	  do not wait for it.
- *	- Positions come from log.c under the tenant's log lock, held only
+ *	- Positions come from positions.c under the tenant's log lock, held only
  *	  while the rows are inserted.
  *	- The tenant state lock (share mode) keeps suspend/delete out until
  *	  commit.
@@ -17,11 +18,13 @@
  * this stream returns the original result and writes nothing; any other
  * reuse of a stored id is ES409.
  *
+ * Nothing here calls up into the runtime: the SQL entry point that
+ * appended calls the after-append hook (projection.h) itself.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include "access.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
@@ -29,24 +32,34 @@
 #include "catalog/pg_type.h"
 #include "commands/async.h"
 #include "errors.h"
-#include "es_saas.h"
 #include "executor/executor.h"
-#include "funcapi.h"
-#include "log.h"
-#include "miscadmin.h"
+#include "locks.h"
 #include "position_cache.h"
+#include "positions.h"
 #include "read.h"
-#include "runtime.h"
-#include "utils/array.h"
+#include "relation.h"
+#include "spi_util.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/jsonb.h"
-#include "utils/lsyscache.h"
-#include "utils/rel.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
-PG_FUNCTION_INFO_V1(es_append);
+bool		es_notify = false;
+
+void
+es_append_init(void)
+{
+	DefineCustomBoolVariable("es_saas.notify",
+							 "Send NOTIFY es_saas_events (empty payload) on every append.",
+							 "Off by default: NOTIFY serializes committing transactions.",
+							 &es_notify,
+							 false,
+							 PGC_SUSET, 0,
+							 NULL, NULL, NULL);
+}
 
 /* A random (version 4) UUID. */
 static void
@@ -118,7 +131,7 @@ find_replay(const char *tenant, const char *stream, EsEventInput *events,
 
 	es_plan(&first_plan,
 			"SELECT stream, version, position, batch_size, batch_index "
-			"FROM es_saas.events WHERE tenant_id OPERATOR(pg_catalog.=) $1 "
+			"FROM " ES_SQL_EVENTS " WHERE tenant_id OPERATOR(pg_catalog.=) $1 "
 			"AND id OPERATOR(pg_catalog.=) $2",
 			2, first_types);
 	values[0] = CStringGetTextDatum(tenant);
@@ -139,7 +152,7 @@ find_replay(const char *tenant, const char *stream, EsEventInput *events,
 					   "event id is already stored in another append");
 
 	es_plan(&batch_plan,
-			"SELECT id FROM es_saas.events "
+			"SELECT id FROM " ES_SQL_EVENTS " "
 			"WHERE tenant_id OPERATOR(pg_catalog.=) $1 "
 			"AND stream OPERATOR(pg_catalog.=) $2 "
 			"AND version OPERATOR(pg_catalog.>=) $3 "
@@ -183,7 +196,7 @@ insert_events(const char *tenant, const char *stream, const char *category,
 			  EsEventInput *events, int nevents,
 			  int64 first_version, int64 first_position)
 {
-	Relation	rel = table_open(es_relid("events"), RowExclusiveLock);
+	Relation	rel = table_open(es_relid(ES_REL_EVENTS), RowExclusiveLock);
 	EState	   *estate = CreateExecutorState();
 	ResultRelInfo *rri = makeNode(ResultRelInfo);
 	TupleTableSlot *slot;
@@ -255,7 +268,7 @@ insert_with_positions(const char *tenant, const char *stream, int64 current,
 			strcmp(edata->constraint_name, "events_pkey") == 0)
 		{
 			/* rows were added behind es_append's back: the cache is stale */
-			es_position_cache_forget(es_relid("events"), tenant);
+			es_position_cache_forget(es_relid(ES_REL_EVENTS), tenant);
 			ereport(ERROR,
 					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
 					 errmsg("could not allocate a log position for tenant \"%s\"", tenant),
@@ -294,7 +307,7 @@ check_duplicate_ids(EsEventInput *events, int nevents)
 }
 
 void
-es_append_events(EsCall *call, const char *tenant, const char *stream,
+es_append_events(const char *tenant, const char *stream,
 				 bool has_expected, int64 expected,
 				 EsEventInput *events, int nevents, EsAppendResult *result)
 {
@@ -320,49 +333,7 @@ es_append_events(EsCall *call, const char *tenant, const char *stream,
 			generate_uuid(&events[i].id);
 
 	insert_with_positions(tenant, stream, current, events, nevents, result);
-	es_run_inline_projections(call, tenant, stream, events, nevents, result);
-	es_worker_wake_at_commit();
 
 	if (es_notify)
 		Async_Notify("es_saas_events", "");
-}
-
-/*
- * es_append(tenant text, stream text, expected_version bigint, events jsonb)
- * returns table(version bigint, position bigint)
- */
-Datum
-es_append(PG_FUNCTION_ARGS)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	char	   *tenant = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
-	char	   *stream = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
-	bool		has_expected = !PG_ARGISNULL(2);
-	int64		expected = has_expected ? PG_GETARG_INT64(2) : 0;
-	Jsonb	   *events_arg = PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3);
-	EsEventInput *events;
-	int			nevents;
-	EsAppendResult result;
-	EsCall		call;
-	Datum		values[2];
-	bool		nulls[2] = {false, false};
-
-	es_validate_tenant_id(tenant);
-	es_validate_stream(stream);
-	if (has_expected && expected < 0)
-		es_raise(ERRCODE_ES_MALFORMED, "{\"argument\": \"expected_version\"}",
-				 "expected_version must not be negative");
-	events = es_parse_events(events_arg, &nevents);
-
-	InitMaterializedSRF(fcinfo, 0);
-	es_call_begin(&call);
-	es_check_tenant(&call, tenant, ES_ACCESS_WRITE);
-	es_append_events(&call, tenant, stream, has_expected, expected,
-					 events, nevents, &result);
-	es_call_end(&call);
-
-	values[0] = Int64GetDatum(result.version);
-	values[1] = Int64GetDatum(result.position);
-	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	return (Datum) 0;
 }

@@ -14,14 +14,14 @@
 
 #include "access.h"
 #include "catalog/pg_type.h"
+#include "docs.h"
 #include "errors.h"
-#include "es_saas.h"
 #include "funcapi.h"
 #include "handler.h"
-#include "runtime.h"
 #include "spi_util.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "validate.h"
 
 PG_FUNCTION_INFO_V1(es_doc_put);
 PG_FUNCTION_INFO_V1(es_doc_get);

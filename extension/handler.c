@@ -10,7 +10,6 @@
 #include "access/xact.h"
 #include "catalog/pg_proc.h"
 #include "errors.h"
-#include "es_saas.h"
 #include "handler.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * projection.c
- *	  Inline projections, rebuilds and es_projection_status.
+ *	  Inline projections and the after-append hook (runtime layer), with
+ *	  the entry points es_rebuild_projection and es_projection_status.
  *
  * Inline projections run inside the appending transaction, after the rows
  * are in and the log lock is released, as the appending role: the read
@@ -19,11 +20,13 @@
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "errors.h"
-#include "es_saas.h"
 #include "funcapi.h"
 #include "handler.h"
+#include "locks.h"
+#include "projection.h"
 #include "read.h"
-#include "runtime.h"
+#include "registry.h"
+#include "worker.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
@@ -54,8 +57,8 @@ apply_event(EsProjection *proj, Oid role, const char *tenant, Jsonb *event)
 	PG_END_TRY();
 }
 
-void
-es_run_inline_projections(EsCall *call, const char *tenant, const char *stream,
+static void
+run_inline_projections(EsCall *call, const char *tenant, const char *stream,
 						  EsEventInput *events, int nevents, EsAppendResult *result)
 {
 	List	   *projections = es_inline_projections();
@@ -89,6 +92,20 @@ es_run_inline_projections(EsCall *call, const char *tenant, const char *stream,
 			apply_event(proj, call->caller, tenant, event);
 		}
 	}
+}
+
+/*
+ * The runtime's after-append hook: inline projections, then the worker
+ * wake-up at commit.  An idempotent replay wrote nothing: nothing runs.
+ */
+void
+es_after_append(EsCall *call, const char *tenant, const char *stream,
+				EsEventInput *events, int nevents, EsAppendResult *result)
+{
+	if (result->replayed)
+		return;
+	run_inline_projections(call, tenant, stream, events, nevents, result);
+	es_worker_wake_at_commit();
 }
 
 static Jsonb *

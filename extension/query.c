@@ -16,16 +16,19 @@
 #include "postgres.h"
 
 #include "access.h"
-#include "errors.h"
-#include "es_saas.h"
 #include "access/xact.h"
+#include "docs.h"
+#include "errors.h"
 #include "handler.h"
+#include "query.h"
 #include "read.h"
-#include "runtime.h"
+#include "registry.h"
 #include "spi_util.h"
-#include "utils/timestamp.h"
+#include "state.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/timestamp.h"
+#include "validate.h"
 
 PG_FUNCTION_INFO_V1(es_query);
 

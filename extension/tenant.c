@@ -16,22 +16,24 @@
 
 #include "access.h"
 #include "access/xact.h"
-#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "errors.h"
-#include "es_saas.h"
 #include "funcapi.h"
+#include "locks.h"
 #include "miscadmin.h"
 #include "position_cache.h"
+#include "relation.h"
 #include "spi_util.h"
+#include "tenant.h"
 #include "storage/proc.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
-#include "utils/timestamp.h"
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
+#include "validate.h"
 
 PG_FUNCTION_INFO_V1(es_create_tenant);
 PG_FUNCTION_INFO_V1(es_get_tenant);
@@ -75,7 +77,7 @@ tenant_json(const char *tenant)
 	bool		isnull;
 
 	es_plan(&plan,
-			"SELECT " TENANT_JSON " FROM es_saas.tenants t "
+			"SELECT " TENANT_JSON " FROM " ES_SQL_TENANTS " t "
 			"WHERE t.tenant_id OPERATOR(pg_catalog.=) $1",
 			1, argtypes);
 	values[0] = CStringGetTextDatum(tenant);
@@ -110,7 +112,7 @@ es_create_tenant(PG_FUNCTION_ARGS)
 	es_call_begin(&call);
 	es_require_admin(&call, true);
 	es_plan(&plan,
-			"INSERT INTO es_saas.tenants AS t (tenant_id, name, settings) "
+			"INSERT INTO " ES_SQL_TENANTS " AS t (tenant_id, name, settings) "
 			"VALUES ($1, $2, COALESCE($3, '{}'::pg_catalog.jsonb)) "
 			"ON CONFLICT DO NOTHING RETURNING " TENANT_JSON,
 			3, argtypes);
@@ -163,15 +165,15 @@ es_list_tenants(PG_FUNCTION_ARGS)
 	if (es_role_is_admin(call.caller) || es_role_is_gateway(call.caller))
 	{
 		es_plan(&all_plan,
-				"SELECT " TENANT_JSON " FROM es_saas.tenants t ORDER BY t.tenant_id",
+				"SELECT " TENANT_JSON " FROM " ES_SQL_TENANTS " t ORDER BY t.tenant_id",
 				0, NULL);
 		n = es_exec(all_plan, NULL, NULL, true, 0);
 	}
 	else
 	{
 		es_plan(&granted_plan,
-				"SELECT " TENANT_JSON " FROM es_saas.tenants t "
-				"WHERE EXISTS (SELECT FROM es_saas.tenant_grants g "
+				"SELECT " TENANT_JSON " FROM " ES_SQL_TENANTS " t "
+				"WHERE EXISTS (SELECT FROM " ES_SQL_TENANT_GRANTS " g "
 				"JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) g.role "
 				"WHERE g.tenant_id OPERATOR(pg_catalog.=) t.tenant_id "
 				"AND pg_catalog.pg_has_role($1, r.oid, 'USAGE')) "
@@ -208,7 +210,7 @@ set_status(FunctionCallInfo fcinfo, const char *status)
 	es_require_admin(&call, false);
 	es_lock(ES_LOCK_TENANT_STATE, tenant, NULL, 0, ExclusiveLock);
 	es_plan(&plan,
-			"UPDATE es_saas.tenants AS t SET status = $2 "
+			"UPDATE " ES_SQL_TENANTS " AS t SET status = $2 "
 			"WHERE t.tenant_id OPERATOR(pg_catalog.=) $1 RETURNING " TENANT_JSON,
 			2, argtypes);
 	values[0] = CStringGetTextDatum(tenant);
@@ -275,13 +277,13 @@ es_delete_tenant(PG_FUNCTION_ARGS)
 
 	/* until commit, nobody may cache the positions being erased */
 	es_lock(ES_LOCK_LOG, tenant, NULL, 0, ExclusiveLock);
-	es_position_cache_forget(es_relid("events"), tenant);
+	es_position_cache_forget(es_relid(ES_REL_EVENTS), tenant);
 
 	purging_tenant = MemoryContextStrdup(TopTransactionContext, tenant);
 	PG_TRY();
 	{
 		events_deleted = purge_table(&plans[0],
-									 "DELETE FROM es_saas.events "
+									 "DELETE FROM " ES_SQL_EVENTS " "
 									 "WHERE tenant_id OPERATOR(pg_catalog.=) $1", tenant);
 	}
 	PG_FINALLY();
@@ -290,23 +292,21 @@ es_delete_tenant(PG_FUNCTION_ARGS)
 	}
 	PG_END_TRY();
 	purge_table(&plans[1],
-				"DELETE FROM es_saas.commands WHERE tenant_id OPERATOR(pg_catalog.=) $1",
+				"DELETE FROM " ES_SQL_COMMANDS " WHERE tenant_id OPERATOR(pg_catalog.=) $1",
 				tenant);
 	/* tables of the CQRS runtime (1.1 on) */
 	for (size_t i = 0; i < lengthof(runtime_tables); i++)
 	{
-		Oid			nsp = get_namespace_oid(ES_SCHEMA, false);
-
-		if (OidIsValid(get_relname_relid(runtime_tables[i], nsp)))
+		if (es_relation_exists(runtime_tables[i]))
 			purge_table(&runtime_plans[i],
-						psprintf("DELETE FROM es_saas.%s WHERE tenant_id OPERATOR(pg_catalog.=) $1",
+						psprintf("DELETE FROM " ES_SCHEMA ".%s WHERE tenant_id OPERATOR(pg_catalog.=) $1",
 								 runtime_tables[i]), tenant);
 	}
 	purge_table(&plans[2],
-				"DELETE FROM es_saas.tenant_grants WHERE tenant_id OPERATOR(pg_catalog.=) $1",
+				"DELETE FROM " ES_SQL_TENANT_GRANTS " WHERE tenant_id OPERATOR(pg_catalog.=) $1",
 				tenant);
 	purge_table(&plans[3],
-				"DELETE FROM es_saas.tenants WHERE tenant_id OPERATOR(pg_catalog.=) $1",
+				"DELETE FROM " ES_SQL_TENANTS " WHERE tenant_id OPERATOR(pg_catalog.=) $1",
 				tenant);
 	es_tenants_changed();
 	es_call_end(&call);
@@ -358,7 +358,7 @@ change_grant(FunctionCallInfo fcinfo, bool grant)
 	if (grant)
 	{
 		es_plan(&grant_plan,
-				"INSERT INTO es_saas.tenant_grants (tenant_id, role) "
+				"INSERT INTO " ES_SQL_TENANT_GRANTS " (tenant_id, role) "
 				"VALUES ($1, $2) ON CONFLICT DO NOTHING",
 				2, argtypes);
 		es_exec(grant_plan, values, NULL, false, 0);
@@ -366,7 +366,7 @@ change_grant(FunctionCallInfo fcinfo, bool grant)
 	else
 	{
 		es_plan(&revoke_plan,
-				"DELETE FROM es_saas.tenant_grants "
+				"DELETE FROM " ES_SQL_TENANT_GRANTS " "
 				"WHERE tenant_id OPERATOR(pg_catalog.=) $1 "
 				"AND role OPERATOR(pg_catalog.=) $2",
 				2, argtypes);

@@ -12,11 +12,55 @@
 #include "postgres.h"
 
 #include "errors.h"
-#include "es_saas.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/jsonb.h"
 #include "utils/uuid.h"
+#include "validate.h"
+
+#include <limits.h>
+
+int			es_max_batch_events = 1000;
+int			es_max_event_bytes = 1024 * 1024;
+int			es_max_read_count = 10000;
+int			es_max_json_depth = 100;
+
+void
+es_validate_init(void)
+{
+	DefineCustomIntVariable("es_saas.max_batch_events",
+							"Maximum number of events in one append.",
+							"Larger batches are refused with ES429.",
+							&es_max_batch_events,
+							1000, 1, 1000000,
+							PGC_SUSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("es_saas.max_event_bytes",
+							"Maximum size of one event: data plus metadata as JSON text.",
+							"Larger events are refused with ES429.",
+							&es_max_event_bytes,
+							1024 * 1024, 64, 256 * 1024 * 1024,
+							PGC_SUSET, GUC_UNIT_BYTE,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("es_saas.max_read_count",
+							"Cap on max_count of the read functions.",
+							"A larger max_count is clamped to this value.",
+							&es_max_read_count,
+							10000, 1, INT_MAX,
+							PGC_SUSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("es_saas.max_json_depth",
+							"Maximum nesting depth of event data and metadata.",
+							"Deeper documents are refused with ES422.",
+							&es_max_json_depth,
+							100, 2, 10000,
+							PGC_SUSET, 0,
+							NULL, NULL, NULL);
+}
 
 static const char *const event_keys[] = {"type", "data", "metadata", "id"};
 

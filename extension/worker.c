@@ -28,8 +28,6 @@
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
-#include "errors.h"
-#include "es_saas.h"
 #include "executor/spi.h"
 #include "handler.h"
 #include "miscadmin.h"
@@ -37,7 +35,7 @@
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
 #include "read.h"
-#include "runtime.h"
+#include "registry.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "storage/proc.h"
@@ -49,6 +47,9 @@
 #include "utils/snapmgr.h"
 #include "utils/timeout.h"
 #include "utils/timestamp.h"
+#include "worker.h"
+
+#include <limits.h>
 
 #define ES_MAX_WORKERS 64
 
@@ -62,6 +63,7 @@ int			es_worker_max_attempts = 3;
 int			es_worker_retry_delay = 1000;
 int			es_worker_handler_timeout = 10000;
 int			es_worker_batch_time = 1000;
+bool		es_preloaded = false;
 
 typedef struct EsWorkerShared
 {
@@ -97,11 +99,65 @@ es_shmem_startup(void)
 	LWLockRelease(AddinShmemInitLock);
 }
 
-/* Called from _PG_init while shared_preload_libraries are loaded. */
+static void
+define_gucs(void)
+{
+	DefineCustomIntVariable("es_saas.worker_batch_size",
+							"Events a worker applies per (tenant, projection) transaction.",
+							NULL, &es_worker_batch_size,
+							100, 1, 100000, PGC_SIGHUP, 0, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("es_saas.worker_naptime",
+							"How long an idle worker sleeps when no append wakes it.",
+							NULL, &es_worker_naptime,
+							1000, 10, 3600 * 1000, PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("es_saas.worker_max_attempts",
+							"Attempts at an event before it is parked as a dead letter.",
+							NULL, &es_worker_max_attempts,
+							3, 1, 1000, PGC_SIGHUP, 0, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("es_saas.worker_retry_delay",
+							"First backoff after a failed event; doubles per attempt.",
+							NULL, &es_worker_retry_delay,
+							1000, 0, 3600 * 1000, PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("es_saas.worker_handler_timeout",
+							"Longest a projection handler may run on one event (0: no limit).",
+							NULL, &es_worker_handler_timeout,
+							10000, 0, INT_MAX, PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("es_saas.worker_batch_time",
+							"Time budget of one (tenant, projection) batch, so others get their turn.",
+							NULL, &es_worker_batch_time,
+							1000, 1, INT_MAX, PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+
+	/* PGC_POSTMASTER variables can only be defined while preloading */
+	if (process_shared_preload_libraries_in_progress)
+	{
+		DefineCustomIntVariable("es_saas.worker_count",
+								"Number of async projection workers.",
+								"Needs es_saas in shared_preload_libraries.",
+								&es_worker_count,
+								1, 0, 64, PGC_POSTMASTER, 0, NULL, NULL, NULL);
+
+		DefineCustomStringVariable("es_saas.worker_database",
+								   "Database whose async projections the workers apply.",
+								   NULL, &es_worker_database,
+								   "postgres", PGC_POSTMASTER, 0, NULL, NULL, NULL);
+	}
+}
+
+/* From _PG_init: GUCs; when preloading, shared memory and the workers. */
 void
 es_worker_init(void)
 {
 	BackgroundWorker worker;
+
+	define_gucs();
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+	es_preloaded = true;
 
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = es_shmem_request;
