@@ -96,8 +96,8 @@ es_require_admin(EsCall *call, bool gateway_allowed)
 		return;
 	if (gateway_allowed && es_role_is_gateway(call->caller))
 		return;
-	es_raise(ERRCODE_ES_FORBIDDEN, "{\"required_role\": \"" ES_ADMIN_ROLE "\"}",
-			 "permission denied: only es_saas administrators may do this");
+	es_raise_forbidden("admin_required", es_fact_str(es_facts(), "required_role", ES_ADMIN_ROLE),
+					   "permission denied: only es_saas administrators may do this");
 }
 
 /*
@@ -232,9 +232,8 @@ es_check_tenant(EsCall *call, const char *tenant, EsAccessMode mode)
 	if (!es_role_is_admin(call->caller) &&
 		!es_role_is_gateway(call->caller) &&
 		!es_role_has_grant(call->caller, tenant))
-		es_raise(ERRCODE_ES_FORBIDDEN,
-				 psprintf("{\"tenant\": %s}", es_json_quote(tenant)),
-				 "permission denied for tenant \"%s\"", tenant);
+		es_raise_forbidden("forbidden_tenant", es_fact_str(es_facts(), "tenant", tenant),
+						   "permission denied for tenant \"%s\"", tenant);
 
 	if (mode == ES_ACCESS_WRITE)
 	{
@@ -246,13 +245,9 @@ es_check_tenant(EsCall *call, const char *tenant, EsAccessMode mode)
 	if (!cached_status(tenant, &active))
 	{
 		if (!read_status(tenant, mode == ES_ACCESS_WRITE, &active))
-			es_raise(ERRCODE_ES_NOT_FOUND,
-					 psprintf("{\"tenant\": %s}", es_json_quote(tenant)),
-					 "tenant \"%s\" does not exist", tenant);
+			es_raise_tenant_not_found(tenant);
 		cache_status(tenant, active);
 	}
 	if (mode == ES_ACCESS_WRITE && !active)
-		es_raise(ERRCODE_ES_SUSPENDED,
-				 psprintf("{\"tenant\": %s, \"status\": \"suspended\"}", es_json_quote(tenant)),
-				 "tenant \"%s\" is suspended", tenant);
+		es_raise_tenant_suspended(tenant);
 }

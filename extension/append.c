@@ -96,16 +96,6 @@ metadata_datum(EsEventInput *ev)
 	return JsonbPGetDatum(empty);
 }
 
-/* ES409 with the stream's current version in the detail. */
-static void
-raise_conflict(const char *stream, int64 current, const char *extra_json,
-			   const char *msg)
-{
-	es_raise(ERRCODE_ES_CONFLICT,
-			 psprintf("{\"stream\": %s, \"current_version\": " INT64_FORMAT "%s}",
-					  es_json_quote(stream), current, extra_json ? extra_json : ""),
-			 "%s", msg);
-}
 
 /*
  * Look for an earlier append of this very batch.  Returns true (and fills
@@ -147,9 +137,9 @@ find_replay(const char *tenant, const char *stream, EsEventInput *events,
 
 	if (strcmp(stored_stream, stream) != 0 || batch_index != 0 ||
 		batch_size != nevents)
-		raise_conflict(stream, current,
-					   psprintf(", \"duplicate_id\": \"%s\"", uuid_text(&events[0].id)),
-					   "event id is already stored in another append");
+		es_raise_stream_conflict("duplicate_id", stream, current,
+								 es_fact_str(es_facts(), "duplicate_id", uuid_text(&events[0].id)),
+								 "event id is already stored in another append");
 
 	es_plan(&batch_plan,
 			"SELECT id FROM " ES_SQL_EVENTS " "
@@ -165,15 +155,11 @@ find_replay(const char *tenant, const char *stream, EsEventInput *events,
 	n = es_exec(batch_plan, values, NULL, false, 0);
 	for (int i = 0; i < nevents; i++)
 	{
-		pg_uuid_t  *stored;
-
-		if ((uint64) i >= n || !events[i].id_given)
-			raise_conflict(stream, current, NULL,
-						   "batch only partly matches a stored append");
-		stored = DatumGetUUIDP(es_result_datum(i, 1, &isnull));
-		if (memcmp(stored->data, events[i].id.data, UUID_LEN) != 0)
-			raise_conflict(stream, current, NULL,
-						   "batch only partly matches a stored append");
+		if ((uint64) i >= n || !events[i].id_given ||
+			memcmp(DatumGetUUIDP(es_result_datum(i, 1, &isnull))->data,
+				   events[i].id.data, UUID_LEN) != 0)
+			es_raise_stream_conflict("duplicate_id", stream, current, NULL,
+									 "batch only partly matches a stored append");
 	}
 
 	result->first_version = version;
@@ -276,8 +262,8 @@ insert_with_positions(const char *tenant, const char *stream, int64 current,
 							   first_position),
 					 errhint("Retry the transaction.")));
 		}
-		raise_conflict(stream, current, NULL,
-					   "an event id of this batch is already stored");
+		es_raise_stream_conflict("duplicate_id", stream, current, NULL,
+								 "an event id of this batch is already stored");
 	}
 	PG_END_TRY();
 	es_log_end_append(tenant, first_position + nevents);
@@ -300,9 +286,10 @@ check_duplicate_ids(EsEventInput *events, int nevents)
 		for (int j = 0; j < i; j++)
 			if (events[j].id_given &&
 				memcmp(events[i].id.data, events[j].id.data, UUID_LEN) == 0)
-				es_raise(ERRCODE_ES_INVALID,
-						 psprintf("{\"index\": %d, \"field\": \"id\", \"same_as\": %d}", i, j),
-						 "events[%d].id repeats events[%d].id", i, j);
+				es_raise_invalid("invalid_event",
+								 es_fact_int(es_fact_str(es_fact_int(es_facts(), "index", i),
+														 "field", "id"), "same_as", j),
+								 "events[%d].id repeats events[%d].id", i, j);
 	}
 }
 
@@ -322,11 +309,7 @@ es_append_events(const char *tenant, const char *stream,
 		return;
 
 	if (has_expected && expected != current)
-		raise_conflict(stream, current,
-					   psprintf(", \"expected_version\": " INT64_FORMAT, expected),
-					   psprintf("wrong expected version for stream \"%s\": expected "
-								INT64_FORMAT ", current " INT64_FORMAT,
-								stream, expected, current));
+		es_raise_wrong_expected_version(stream, expected, current);
 
 	for (int i = 0; i < nevents; i++)
 		if (!events[i].id_given)

@@ -99,8 +99,7 @@ command_id(Jsonb *command, pg_uuid_t *id)
 		return false;
 	if (v->type != jbvString ||
 		!es_parse_uuid(pnstrdup(v->val.string.val, v->val.string.len), id))
-		es_raise(ERRCODE_ES_MALFORMED, "{\"field\": \"id\"}",
-				 "command id must be a UUID");
+		es_raise_malformed(es_fact_field("id"), "command id must be a UUID");
 	return true;
 }
 
@@ -144,8 +143,7 @@ execute_append(EsCall *call, const char *tenant, Jsonb *command)
 	es_validate_stream(stream);
 	has_expected = es_jsonb_int_field(command, "expected_version", &expected);
 	if (has_expected && expected < 0)
-		es_raise(ERRCODE_ES_MALFORMED, "{\"field\": \"expected_version\"}",
-				 "expected_version must not be negative");
+		es_raise_negative_field("expected_version");
 	events = es_parse_events(events_value ? JsonbValueToJsonb(events_value) : NULL,
 							 &nevents);
 	es_append_events(tenant, stream, has_expected, expected,
@@ -176,10 +174,10 @@ call_decide(EsCall *call, Oid decide, const char *tenant, const char *type,
 
 		if (strncmp(state_code, "ES", 2) == 0)
 			ReThrowError(edata);
-		es_raise(ERRCODE_ES_INVALID,
-				 psprintf("{\"command_type\": %s, \"reason\": %s}",
-						  es_json_quote(type), es_json_quote(edata->message)),
-				 "command rejected: %s", edata->message);
+		es_raise_invalid("command_rejected",
+						 es_fact_str(es_fact_str(es_facts(), "command_type", type),
+									 "message", edata->message),
+						 "command rejected: %s", edata->message);
 	}
 	return isnull ? NULL : DatumGetJsonbP(result);
 }
@@ -237,16 +235,13 @@ execute_registered(EsCall *call, const char *tenant, const char *type,
 	EsAggregate agg;
 
 	if (!OidIsValid(decide))
-		es_raise(ERRCODE_ES_INVALID,
-				 psprintf("{\"type\": %s}", es_json_quote(type)),
-				 "unknown command type \"%s\"", type);
+		es_raise_invalid("unknown_command_type", es_fact_str(es_facts(), "type", type),
+						 "unknown command type \"%s\"", type);
 	stream = es_jsonb_required_text(command, "stream");
 	es_validate_stream(stream);
 	category = es_stream_category(stream);
 	if (!es_lookup_aggregate(category, &agg))
-		es_raise(ERRCODE_ES_INVALID,
-				 psprintf("{\"category\": %s}", es_json_quote(category)),
-				 "no aggregate is registered for category \"%s\"", category);
+		es_raise_aggregate_not_registered(category);
 
 	for (int attempt = 0; attempt <= es_command_retries; attempt++)
 	{
@@ -278,12 +273,11 @@ execute_registered(EsCall *call, const char *tenant, const char *type,
 		}
 		CHECK_FOR_INTERRUPTS();
 	}
-	es_raise(ERRCODE_ES_CONFLICT,
-			 psprintf("{\"stream\": %s, \"current_version\": " INT64_FORMAT ", \"attempts\": %d}",
-					  es_json_quote(stream), es_current_stream_version(tenant, stream, true),
-					  es_command_retries + 1),
-			 "command gave up after %d conflicting attempts on stream \"%s\"",
-			 es_command_retries + 1, stream);
+	es_raise_stream_conflict("command_retries_exhausted", stream,
+							 es_current_stream_version(tenant, stream, true),
+							 es_fact_int(es_facts(), "attempts", es_command_retries + 1),
+							 "command gave up after %d conflicting attempts on stream \"%s\"",
+							 es_command_retries + 1, stream);
 }
 
 /* es_execute(tenant text, command jsonb) returns jsonb */
@@ -300,8 +294,8 @@ es_execute(PG_FUNCTION_ARGS)
 
 	es_validate_tenant_id(tenant);
 	if (command == NULL || !JB_ROOT_IS_OBJECT(command))
-		es_raise(ERRCODE_ES_INVALID, "{\"argument\": \"command\"}",
-				 "command must be a JSON object");
+		es_raise_invalid("invalid_command", es_fact_argument("command"),
+						 "command must be a JSON object");
 	type = es_jsonb_required_text(command, "type");
 	has_id = command_id(command, &id);
 
@@ -335,8 +329,7 @@ es_get_command(PG_FUNCTION_ARGS)
 
 	es_validate_tenant_id(tenant);
 	if (PG_ARGISNULL(1))
-		es_raise(ERRCODE_ES_MALFORMED, "{\"argument\": \"command_id\"}",
-				 "command_id must not be null");
+		es_raise_null_argument("command_id");
 	es_call_begin(&call);
 	es_check_tenant(&call, tenant, ES_ACCESS_READ);
 	result = stored_result(tenant, PG_GETARG_UUID_P(1));

@@ -37,18 +37,17 @@ doc_args(FunctionCallInfo fcinfo, char **tenant, char **collection, char **key)
 	*tenant = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
 	es_validate_tenant_id(*tenant);
 	if (PG_ARGISNULL(1))
-		es_raise(ERRCODE_ES_MALFORMED, "{\"argument\": \"collection\"}",
-				 "collection must not be null");
+		es_raise_null_argument("collection");
 	*collection = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	es_validate_stream(*collection);
 	if (key == NULL)
 		return;
 	if (PG_ARGISNULL(2))
-		es_raise(ERRCODE_ES_MALFORMED, "{\"argument\": \"key\"}", "key must not be null");
+		es_raise_null_argument("key");
 	*key = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	if ((*key)[0] == '\0' || strlen(*key) > ES_MAX_DOC_KEY_LEN)
-		es_raise(ERRCODE_ES_MALFORMED, "{\"argument\": \"key\", \"max_bytes\": 1024}",
-				 "key must be 1 to 1024 bytes long");
+		es_raise_malformed(es_fact_int(es_fact_argument("key"), "max_bytes", ES_MAX_DOC_KEY_LEN),
+						   "key must be 1 to %d bytes long", ES_MAX_DOC_KEY_LEN);
 }
 
 /* es_doc_put(tenant, collection, key, doc) */
@@ -66,11 +65,11 @@ es_doc_put(PG_FUNCTION_ARGS)
 
 	doc_args(fcinfo, &tenant, &collection, &key);
 	if (PG_ARGISNULL(3))
-		es_raise(ERRCODE_ES_MALFORMED, "{\"argument\": \"doc\"}", "doc must not be null");
+		es_raise_null_argument("doc");
 	doc = PG_GETARG_JSONB_P(3);
 	if (es_jsonb_depth(doc) > es_max_json_depth)
-		es_raise(ERRCODE_ES_INVALID, "{\"argument\": \"doc\"}",
-				 "doc is nested deeper than es_saas.max_json_depth (%d)", es_max_json_depth);
+		es_raise_invalid("document_too_deep", es_fact_argument("doc"),
+						 "doc is nested deeper than es_saas.max_json_depth (%d)", es_max_json_depth);
 
 	es_call_begin(&call);
 	es_check_tenant(&call, tenant,
@@ -176,14 +175,13 @@ es_doc_find(PG_FUNCTION_ARGS)
 
 	doc_args(fcinfo, &tenant, &collection, NULL);
 	if (PG_ARGISNULL(2))
-		es_raise(ERRCODE_ES_MALFORMED, "{\"argument\": \"filter\"}", "filter must not be null");
+		es_raise_null_argument("filter");
 	filter = PG_GETARG_JSONB_P(2);
 	if (!JB_ROOT_IS_OBJECT(filter))
-		es_raise(ERRCODE_ES_INVALID, "{\"argument\": \"filter\"}",
-				 "filter must be a JSON object");
+		es_raise_invalid("invalid_filter", es_fact_argument("filter"),
+						 "filter must be a JSON object");
 	if (PG_ARGISNULL(3))
-		es_raise(ERRCODE_ES_MALFORMED, "{\"argument\": \"max_count\"}",
-				 "max_count must not be null");
+		es_raise_null_argument("max_count");
 	max_count = es_clamp_count(PG_GETARG_INT32(3));
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);

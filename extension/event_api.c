@@ -54,8 +54,7 @@ es_append(PG_FUNCTION_ARGS)
 	es_validate_tenant_id(tenant);
 	es_validate_stream(stream);
 	if (has_expected && expected < 0)
-		es_raise(ERRCODE_ES_MALFORMED, "{\"argument\": \"expected_version\"}",
-				 "expected_version must not be negative");
+		es_raise_negative_argument("expected_version");
 	events = es_parse_events(events_arg, &nevents);
 
 	InitMaterializedSRF(fcinfo, 0);
@@ -94,9 +93,7 @@ static void
 require_arg(FunctionCallInfo fcinfo, int argno, const char *name)
 {
 	if (PG_ARGISNULL(argno))
-		es_raise(ERRCODE_ES_MALFORMED,
-				 psprintf("{\"argument\": %s}", es_json_quote(name)),
-				 "%s must not be null", name);
+		es_raise_null_argument(name);
 }
 
 /* es_read_stream(tenant, stream, from_version, max_count) */
@@ -116,8 +113,7 @@ es_read_stream(PG_FUNCTION_ARGS)
 	require_arg(fcinfo, 3, "max_count");
 	from_version = PG_GETARG_INT64(2);
 	if (from_version < 0)
-		es_raise(ERRCODE_ES_MALFORMED, "{\"argument\": \"from_version\"}",
-				 "from_version must not be negative");
+		es_raise_negative_argument("from_version");
 	max_count = es_clamp_count(PG_GETARG_INT32(3));
 
 	InitMaterializedSRF(fcinfo, 0);
@@ -143,8 +139,7 @@ read_log_common(FunctionCallInfo fcinfo, const char *category)
 	require_arg(fcinfo, argoff + 1, "max_count");
 	after = PG_GETARG_INT64(argoff);
 	if (after < 0)
-		es_raise(ERRCODE_ES_MALFORMED, "{\"argument\": \"after_position\"}",
-				 "after_position must not be negative");
+		es_raise_negative_argument("after_position");
 	max_count = es_clamp_count(PG_GETARG_INT32(argoff + 1));
 
 	InitMaterializedSRF(fcinfo, 0);
@@ -169,8 +164,7 @@ es_read_category(PG_FUNCTION_ARGS)
 	char	   *category = text_arg(fcinfo, 1);
 
 	if (category == NULL)
-		es_raise(ERRCODE_ES_MALFORMED, "{\"argument\": \"category\"}",
-				 "category must not be null");
+		es_raise_null_argument("category");
 	es_validate_stream(category);
 	return read_log_common(fcinfo, category);
 }

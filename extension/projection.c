@@ -208,7 +208,7 @@ es_rebuild_projection(PG_FUNCTION_ARGS)
 	EsCall		call;
 
 	if (PG_ARGISNULL(0))
-		es_raise(ERRCODE_ES_MALFORMED, "{\"argument\": \"name\"}", "name must not be null");
+		es_raise_null_argument("name");
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	if (tenant)
 		es_validate_tenant_id(tenant);
@@ -217,9 +217,7 @@ es_rebuild_projection(PG_FUNCTION_ARGS)
 	es_require_admin(&call, false);
 	proj = es_lookup_projection(name);
 	if (proj == NULL)
-		es_raise(ERRCODE_ES_NOT_FOUND,
-				 psprintf("{\"projection\": %s}", es_json_quote(name)),
-				 "projection \"%s\" is not registered", name);
+		es_raise_projection_not_registered(name);
 	if (tenant)
 	{
 		es_check_tenant(&call, tenant, ES_ACCESS_READ);

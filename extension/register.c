@@ -39,9 +39,7 @@ name_arg(FunctionCallInfo fcinfo, int argno, const char *what)
 	char	   *name;
 
 	if (PG_ARGISNULL(argno))
-		es_raise(ERRCODE_ES_MALFORMED,
-				 psprintf("{\"argument\": %s}", es_json_quote(what)),
-				 "%s must not be null", what);
+		es_raise_null_argument(what);
 	name = text_to_cstring(PG_GETARG_TEXT_PP(argno));
 	es_validate_stream(name);	/* same rules as stream names */
 	return name;
@@ -51,9 +49,7 @@ static Oid
 proc_arg(FunctionCallInfo fcinfo, int argno, const char *what)
 {
 	if (PG_ARGISNULL(argno))
-		es_raise(ERRCODE_ES_MALFORMED,
-				 psprintf("{\"argument\": %s}", es_json_quote(what)),
-				 "%s must not be null", what);
+		es_raise_null_argument(what);
 	return PG_GETARG_OID(argno);
 }
 
@@ -81,8 +77,8 @@ es_register_aggregate(PG_FUNCTION_ARGS)
 	EsCall		call;
 
 	if (strchr(category, '-') != NULL)
-		es_raise(ERRCODE_ES_MALFORMED, "{\"argument\": \"category\"}",
-				 "category must not contain '-': it is the part of a stream name before the first '-'");
+		es_raise_malformed(es_fact_argument("category"),
+						   "category must not contain '-': it is the part of a stream name before the first '-'");
 	es_check_signature(evolve, "evolve", 2, evolve_args, JSONBOID);
 
 	es_call_begin(&call);
@@ -121,8 +117,8 @@ es_register_command(PG_FUNCTION_ARGS)
 	EsCall		call;
 
 	if (strcmp(type, "append") == 0)
-		es_raise(ERRCODE_ES_INVALID, "{\"command_type\": \"append\"}",
-				 "command type \"append\" is built in");
+		es_raise_invalid("builtin_type", es_fact_str(es_facts(), "command_type", "append"),
+						 "command type \"append\" is built in");
 	es_check_signature(decide, "decide", 2, decide_args, JSONBOID);
 
 	es_call_begin(&call);
@@ -154,9 +150,8 @@ es_register_query(PG_FUNCTION_ARGS)
 
 	for (size_t i = 0; i < lengthof(builtin_queries); i++)
 		if (strcmp(type, builtin_queries[i]) == 0)
-			es_raise(ERRCODE_ES_INVALID,
-					 psprintf("{\"query_type\": %s}", es_json_quote(type)),
-					 "query type \"%s\" is built in", type);
+			es_raise_invalid("builtin_type", es_fact_str(es_facts(), "query_type", type),
+							 "query type \"%s\" is built in", type);
 	es_check_signature(fn, "query", 2, fn_args, JSONBOID);
 
 	es_call_begin(&call);
@@ -190,14 +185,14 @@ es_register_projection(PG_FUNCTION_ARGS)
 	EsCall		call;
 
 	if (strcmp(mode, "inline") != 0 && strcmp(mode, "async") != 0)
-		es_raise(ERRCODE_ES_INVALID, "{\"argument\": \"mode\"}",
-				 "mode must be 'inline' or 'async'");
+		es_raise_invalid("invalid_registration", es_fact_argument("mode"),
+						 "mode must be 'inline' or 'async'");
 	if (strcmp(on_error, "park") != 0 && strcmp(on_error, "stop") != 0)
-		es_raise(ERRCODE_ES_INVALID, "{\"argument\": \"on_error\"}",
-				 "on_error must be 'park' or 'stop'");
+		es_raise_invalid("invalid_registration", es_fact_argument("on_error"),
+						 "on_error must be 'park' or 'stop'");
 	if (!PG_ARGISNULL(2) && array_contains_nulls(PG_GETARG_ARRAYTYPE_P(2)))
-		es_raise(ERRCODE_ES_INVALID, "{\"argument\": \"event_types\"}",
-				 "event_types must not contain nulls");
+		es_raise_invalid("invalid_registration", es_fact_argument("event_types"),
+						 "event_types must not contain nulls");
 	es_check_signature(handler, "projection handler", 2, handler_args, VOIDOID);
 
 	es_call_begin(&call);
@@ -250,17 +245,17 @@ es_unregister(PG_FUNCTION_ARGS)
 		if (strcmp(kind, kinds[k]) == 0)
 			break;
 	if (k == 4)
-		es_raise(ERRCODE_ES_INVALID, "{\"argument\": \"kind\"}",
-				 "kind must be one of aggregate, command, query, projection");
+		es_raise_invalid("invalid_registration", es_fact_argument("kind"),
+						 "kind must be one of aggregate, command, query, projection");
 
 	es_call_begin(&call);
 	es_require_admin(&call, false);
 	values[0] = CStringGetTextDatum(name);
 	es_plan(&plans[k], sql[k], 1, types);
 	if (es_exec(plans[k], values, NULL, false, 0) == 0)
-		es_raise(ERRCODE_ES_NOT_FOUND,
-				 psprintf("{\"kind\": %s, \"name\": %s}", es_json_quote(kind), es_json_quote(name)),
-				 "%s \"%s\" is not registered", kind, name);
+		es_raise_not_found("not_registered",
+						   es_fact_str(es_fact_str(es_facts(), "kind", kind), "name", name),
+						   "%s \"%s\" is not registered", kind, name);
 	if (k == 3)
 	{
 		/* a projection registered again starts from the beginning */

@@ -66,8 +66,8 @@ fold_sink(void *arg, Datum *values)
 								JsonbPGetDatum(fc->st->state), JsonbPGetDatum(event),
 								&isnull);
 	if (isnull)
-		es_raise(ERRCODE_ES_INVALID, "{\"function\": \"evolve\"}",
-				 "evolve returned NULL at version " INT64_FORMAT,
+		es_raise_invalid("evolve_returned_null", es_fact_str(es_facts(), "function", "evolve"),
+						 "evolve returned NULL at version " INT64_FORMAT,
 				 DatumGetInt64(values[2]));
 	fc->st->state = DatumGetJsonbPCopy(result);
 	fc->st->version = DatumGetInt64(values[2]);

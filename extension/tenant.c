@@ -59,14 +59,6 @@ text_arg(FunctionCallInfo fcinfo, int argno)
 	return PG_ARGISNULL(argno) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(argno));
 }
 
-static void
-raise_unknown_tenant(const char *tenant)
-{
-	es_raise(ERRCODE_ES_NOT_FOUND,
-			 psprintf("{\"tenant\": %s}", es_json_quote(tenant)),
-			 "tenant \"%s\" does not exist", tenant);
-}
-
 /* The tenant as jsonb, copied out of SPI; NULL when it does not exist. */
 static Jsonb *
 tenant_json(const char *tenant)
@@ -105,8 +97,8 @@ es_create_tenant(PG_FUNCTION_ARGS)
 	{
 		settings = PG_GETARG_JSONB_P(2);
 		if (!JB_ROOT_IS_OBJECT(settings))
-			es_raise(ERRCODE_ES_INVALID, "{\"argument\": \"settings\"}",
-					 "settings must be a JSON object");
+			es_raise_invalid("invalid_settings", es_fact_argument("settings"),
+							 "settings must be a JSON object");
 	}
 
 	es_call_begin(&call);
@@ -122,9 +114,8 @@ es_create_tenant(PG_FUNCTION_ARGS)
 	values[2] = settings ? JsonbPGetDatum(settings) : (Datum) 0;
 	nulls[2] = settings ? ' ' : 'n';
 	if (es_exec(plan, values, nulls, false, 0) == 0)
-		es_raise(ERRCODE_ES_CONFLICT,
-				 psprintf("{\"tenant\": %s}", es_json_quote(tenant)),
-				 "tenant \"%s\" already exists", tenant);
+		es_raise_conflict("tenant_exists", es_fact_str(es_facts(), "tenant", tenant),
+						  "tenant \"%s\" already exists", tenant);
 	result = DatumGetJsonbP(es_result_copy(0, 1, &isnull));
 	es_call_end(&call);
 	PG_RETURN_JSONB_P(result);
@@ -143,7 +134,7 @@ es_get_tenant(PG_FUNCTION_ARGS)
 	es_check_tenant(&call, tenant, ES_ACCESS_READ);
 	result = tenant_json(tenant);
 	if (result == NULL)
-		raise_unknown_tenant(tenant);
+		es_raise_tenant_not_found(tenant);
 	es_call_end(&call);
 	PG_RETURN_JSONB_P(result);
 }
@@ -216,7 +207,7 @@ set_status(FunctionCallInfo fcinfo, const char *status)
 	values[0] = CStringGetTextDatum(tenant);
 	values[1] = CStringGetTextDatum(status);
 	if (es_exec(plan, values, NULL, false, 0) == 0)
-		raise_unknown_tenant(tenant);
+		es_raise_tenant_not_found(tenant);
 	result = DatumGetJsonbP(es_result_copy(0, 1, &isnull));
 	es_tenants_changed();
 	es_call_end(&call);
@@ -273,7 +264,7 @@ es_delete_tenant(PG_FUNCTION_ARGS)
 	es_require_admin(&call, false);
 	es_lock(ES_LOCK_TENANT_STATE, tenant, NULL, 0, ExclusiveLock);
 	if (tenant_json(tenant) == NULL)
-		raise_unknown_tenant(tenant);
+		es_raise_tenant_not_found(tenant);
 
 	/* until commit, nobody may cache the positions being erased */
 	es_lock(ES_LOCK_LOG, tenant, NULL, 0, ExclusiveLock);
@@ -325,14 +316,12 @@ role_arg(FunctionCallInfo fcinfo)
 	Oid			roleid;
 
 	if (PG_ARGISNULL(0))
-		es_raise(ERRCODE_ES_MALFORMED, "{\"argument\": \"role\"}",
-				 "role must not be null");
+		es_raise_null_argument("role");
 	role = pstrdup(NameStr(*PG_GETARG_NAME(0)));
 	roleid = get_role_oid(role, true);
 	if (!OidIsValid(roleid))
-		es_raise(ERRCODE_ES_NOT_FOUND,
-				 psprintf("{\"role\": %s}", es_json_quote(role)),
-				 "role \"%s\" does not exist", role);
+		es_raise_not_found("role_not_found", es_fact_str(es_facts(), "role", role),
+						   "role \"%s\" does not exist", role);
 	return roleid;
 }
 
@@ -352,7 +341,7 @@ change_grant(FunctionCallInfo fcinfo, bool grant)
 	es_call_begin(&call);
 	es_require_admin(&call, false);
 	if (tenant_json(tenant) == NULL)
-		raise_unknown_tenant(tenant);
+		es_raise_tenant_not_found(tenant);
 	values[0] = CStringGetTextDatum(tenant);
 	values[1] = ObjectIdGetDatum(role);
 	if (grant)
@@ -469,6 +458,6 @@ es_events_immutable(PG_FUNCTION_ARGS)
 		if (!isnull && strcmp(TextDatumGetCString(t), purging_tenant) == 0)
 			return PointerGetDatum(trigdata->tg_trigtuple);
 	}
-	es_raise(ERRCODE_ES_FORBIDDEN, "{\"table\": \"es_saas.events\"}",
-			 "events are immutable: UPDATE, DELETE and TRUNCATE are not allowed");
+	es_raise_forbidden("events_immutable", es_fact_str(es_facts(), "table", ES_SQL_EVENTS),
+					   "events are immutable: UPDATE, DELETE and TRUNCATE are not allowed");
 }

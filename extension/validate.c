@@ -17,6 +17,7 @@
 #include "utils/guc.h"
 #include "utils/jsonb.h"
 #include "utils/uuid.h"
+#include "utils/json.h"
 #include "validate.h"
 
 #include <limits.h>
@@ -71,8 +72,7 @@ es_validate_tenant_id(const char *tenant)
 	size_t		len;
 
 	if (tenant == NULL)
-		es_raise(ERRCODE_ES_MALFORMED, "{\"argument\": \"tenant\"}",
-				 "tenant must not be null");
+		es_raise_null_argument("tenant");
 
 	len = strlen(tenant);
 	if (len == 0 || len > ES_MAX_TENANT_LEN || !isalnum((unsigned char) tenant[0]))
@@ -87,9 +87,9 @@ es_validate_tenant_id(const char *tenant)
 	return;
 
 bad:
-	es_raise(ERRCODE_ES_MALFORMED,
-			 "{\"argument\": \"tenant\", \"pattern\": \"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$\"}",
-			 "invalid tenant id");
+	es_raise_malformed(es_fact_str(es_fact_argument("tenant"), "pattern",
+								   "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"),
+					   "invalid tenant id");
 }
 
 /* True when s (len bytes of valid UTF-8) holds a C0 or C1 control character. */
@@ -117,16 +117,14 @@ es_validate_stream(const char *stream)
 	size_t		len;
 
 	if (stream == NULL)
-		es_raise(ERRCODE_ES_MALFORMED, "{\"argument\": \"stream\"}",
-				 "stream must not be null");
+		es_raise_null_argument("stream");
 	len = strlen(stream);
 	if (len == 0 || len > ES_MAX_STREAM_LEN)
-		es_raise(ERRCODE_ES_MALFORMED,
-				 "{\"argument\": \"stream\", \"max_bytes\": 255}",
-				 "stream name must be 1 to 255 bytes long");
+		es_raise_malformed(es_fact_int(es_fact_argument("stream"), "max_bytes", ES_MAX_STREAM_LEN),
+						   "stream name must be 1 to %d bytes long", ES_MAX_STREAM_LEN);
 	if (has_control_chars(stream, len))
-		es_raise(ERRCODE_ES_MALFORMED, "{\"argument\": \"stream\"}",
-				 "stream name must not contain control characters");
+		es_raise_malformed(es_fact_argument("stream"),
+						   "stream name must not contain control characters");
 }
 
 /* The part of the stream name before the first '-' (Message DB rule). */
@@ -143,8 +141,7 @@ int
 es_clamp_count(int32 max_count)
 {
 	if (max_count < 0)
-		es_raise(ERRCODE_ES_MALFORMED, "{\"argument\": \"max_count\"}",
-				 "max_count must not be negative");
+		es_raise_negative_argument("max_count");
 	return Min(max_count, es_max_read_count);
 }
 
@@ -239,15 +236,25 @@ es_jsonb_text_field(Jsonb *obj, const char *key, bool *found)
 	return pnstrdup(v->val.string.val, v->val.string.len);
 }
 
+/* ES422: the events argument is not a non-empty array */
+static void raise_not_a_batch(void) pg_attribute_noreturn();
+
+static void
+raise_not_a_batch(void)
+{
+	es_raise_invalid("invalid_event", es_fact_argument("events"),
+					 "events must be a non-empty JSON array of event objects");
+}
+
 /* Raise ES422 about events[index].field. */
+static void event_error(int index, const char *field, const char *problem) pg_attribute_noreturn();
+
 static void
 event_error(int index, const char *field, const char *problem)
 {
-	char	   *detail = psprintf("{\"index\": %d, \"field\": %s}",
-								  index, es_json_quote(field));
-
-	es_raise(ERRCODE_ES_INVALID, detail, "events[%d]%s%s %s",
-			 index, field[0] ? "." : "", field, problem);
+	es_raise_invalid("invalid_event",
+					 es_fact_str(es_fact_int(es_facts(), "index", index), "field", field),
+					 "events[%d]%s%s %s", index, field[0] ? "." : "", field, problem);
 }
 
 /* Check the byte size and depth limits of one event part. */
@@ -279,16 +286,14 @@ es_parse_events(Jsonb *events, int *nevents)
 	int			n;
 
 	if (events == NULL || !JB_ROOT_IS_ARRAY(events) || JB_ROOT_IS_SCALAR(events))
-		es_raise(ERRCODE_ES_INVALID, "{\"argument\": \"events\"}",
-				 "events must be a non-empty JSON array of event objects");
+		raise_not_a_batch();
 	n = JB_ROOT_COUNT(events);
 	if (n == 0)
-		es_raise(ERRCODE_ES_INVALID, "{\"argument\": \"events\"}",
-				 "events must be a non-empty JSON array of event objects");
+		raise_not_a_batch();
 	if (n > es_max_batch_events)
-		es_raise(ERRCODE_ES_LIMIT,
-				 psprintf("{\"limit\": \"es_saas.max_batch_events\", \"max\": %d, \"actual\": %d}",
-						  es_max_batch_events, n),
+		es_raise_limit("batch_too_large",
+					   es_fact_int(es_fact_int(es_fact_str(es_facts(), "limit", "es_saas.max_batch_events"),
+											   "max", es_max_batch_events), "actual", n),
 				 "too many events in one append: %d (limit %d)", n, es_max_batch_events);
 
 	result = palloc0(sizeof(EsEventInput) * n);
@@ -349,9 +354,10 @@ es_parse_events(Jsonb *events, int *nevents)
 		}
 
 		if (bytes > es_max_event_bytes)
-			es_raise(ERRCODE_ES_LIMIT,
-					 psprintf("{\"index\": %d, \"limit\": \"es_saas.max_event_bytes\", \"max\": %d, \"actual\": " INT64_FORMAT "}",
-							  i, es_max_event_bytes, bytes),
+			es_raise_limit("event_too_large",
+						   es_fact_int(es_fact_int(es_fact_str(es_fact_int(es_facts(), "index", i),
+															   "limit", "es_saas.max_event_bytes"),
+												   "max", es_max_event_bytes), "actual", bytes),
 					 "events[%d] is too large: " INT64_FORMAT " bytes (limit %d)",
 					 i, bytes, es_max_event_bytes);
 
@@ -394,9 +400,7 @@ es_jsonb_int_field(Jsonb *obj, const char *key, int64 *value)
 		if (errno == 0 && *end == '\0' && end != text)
 			return true;
 	}
-	es_raise(ERRCODE_ES_INVALID,
-			 psprintf("{\"field\": %s}", es_json_quote(key)),
-			 "%s must be an integer", key);
+	es_raise_invalid("invalid_field", es_fact_field(key), "%s must be an integer", key);
 }
 
 /* Required string field of a command or query object (ES422 otherwise). */
@@ -406,8 +410,17 @@ es_jsonb_required_text(Jsonb *obj, const char *key)
 	char	   *value = es_jsonb_text_field(obj, key, NULL);
 
 	if (value == NULL)
-		es_raise(ERRCODE_ES_INVALID,
-				 psprintf("{\"field\": %s}", es_json_quote(key)),
-				 "%s must be a string", key);
+		es_raise_invalid("invalid_field", es_fact_field(key), "%s must be a string", key);
 	return value;
+}
+
+/* Return str as a quoted JSON string. */
+char *
+es_json_quote(const char *str)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	escape_json(&buf, str);
+	return buf.data;
 }

@@ -54,4 +54,7 @@ extern bool es_parse_uuid(const char *str, pg_uuid_t *uuid);
 extern bool es_jsonb_int_field(Jsonb *obj, const char *key, int64 *value);
 extern char *es_jsonb_required_text(Jsonb *obj, const char *key);
 
+/* Quote str as a JSON string into a palloc'd buffer */
+extern char *es_json_quote(const char *str);
+
 #endif							/* ES_VALIDATE_H */
