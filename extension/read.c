@@ -35,6 +35,7 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/uuid.h"
+#include "validate.h"
 
 #include <malloc.h>
 
@@ -205,60 +206,6 @@ es_current_stream_version(const char *tenant, const char *stream, bool latest)
 	return version;
 }
 
-/* Push "key": value (a Datum of the given kind) into an object being built. */
-static void
-push_key(JsonbParseState **state, const char *key)
-{
-	JsonbValue	k;
-
-	k.type = jbvString;
-	k.val.string.val = (char *) key;
-	k.val.string.len = strlen(key);
-	pushJsonbValue(state, WJB_KEY, &k);
-}
-
-static void
-push_string(JsonbParseState **state, const char *key, char *str)
-{
-	JsonbValue	v;
-
-	push_key(state, key);
-	v.type = jbvString;
-	v.val.string.val = str;
-	v.val.string.len = strlen(str);
-	pushJsonbValue(state, WJB_VALUE, &v);
-}
-
-static void
-push_int8(JsonbParseState **state, const char *key, int64 value)
-{
-	JsonbValue	v;
-
-	push_key(state, key);
-	v.type = jbvNumeric;
-	v.val.numeric = DatumGetNumeric(DirectFunctionCall1(int8_numeric, Int64GetDatum(value)));
-	pushJsonbValue(state, WJB_VALUE, &v);
-}
-
-static void
-push_jsonb(JsonbParseState **state, const char *key, Jsonb *jb)
-{
-	JsonbValue	v;
-
-	push_key(state, key);
-	if (JB_ROOT_IS_SCALAR(jb))
-	{
-		JsonbValue *scalar = getIthJsonbValueFromContainer(&jb->root, 0);
-
-		pushJsonbValue(state, WJB_VALUE, scalar);
-		return;
-	}
-	v.type = jbvBinary;
-	v.val.binary.data = &jb->root;
-	v.val.binary.len = VARSIZE(jb) - VARHDRSZ;
-	pushJsonbValue(state, WJB_VALUE, &v);
-}
-
 Jsonb *
 es_event_to_jsonb(Datum *values)
 {
@@ -266,15 +213,15 @@ es_event_to_jsonb(Datum *values)
 	JsonbValue *result;
 
 	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
-	push_int8(&state, "position", DatumGetInt64(values[0]));
-	push_string(&state, "stream", TextDatumGetCString(values[1]));
-	push_int8(&state, "version", DatumGetInt64(values[2]));
-	push_string(&state, "type", TextDatumGetCString(values[3]));
-	push_jsonb(&state, "data", DatumGetJsonbP(values[4]));
-	push_jsonb(&state, "metadata", DatumGetJsonbP(values[5]));
-	push_string(&state, "id",
+	es_jsonb_push_int8(&state, "position", DatumGetInt64(values[0]));
+	es_jsonb_push_string(&state, "stream", TextDatumGetCString(values[1]));
+	es_jsonb_push_int8(&state, "version", DatumGetInt64(values[2]));
+	es_jsonb_push_string(&state, "type", TextDatumGetCString(values[3]));
+	es_jsonb_push_jsonb(&state, "data", DatumGetJsonbP(values[4]));
+	es_jsonb_push_jsonb(&state, "metadata", DatumGetJsonbP(values[5]));
+	es_jsonb_push_string(&state, "id",
 				DatumGetCString(DirectFunctionCall1(uuid_out, values[6])));
-	push_string(&state, "recorded_at",
+	es_jsonb_push_string(&state, "recorded_at",
 				JsonEncodeDateTime(NULL, values[7], TIMESTAMPTZOID, NULL));
 	result = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
 	return JsonbValueToJsonb(result);

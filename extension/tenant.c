@@ -29,6 +29,7 @@
 #include "storage/proc.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -46,9 +47,12 @@ PG_FUNCTION_INFO_V1(es_revoke_tenant);
 PG_FUNCTION_INFO_V1(es_current_tenant);
 PG_FUNCTION_INFO_V1(es_events_immutable);
 
-#define TENANT_JSON \
-	"pg_catalog.jsonb_build_object('id', t.tenant_id, 'name', t.name, " \
-	"'status', t.status, 'created_at', t.created_at, 'settings', t.settings)"
+/*
+ * The columns of a tenant's JSON, in tenant_row_json's order.  Plain
+ * columns, also in RETURNING: the JSON is built in C, so no statement
+ * evaluates a non-immutable expression per row (distribution-friendly).
+ */
+#define TENANT_COLUMNS "t.tenant_id, t.name, t.status, t.created_at, t.settings"
 
 /* Tenant whose rows es_delete_tenant is erasing; NULL otherwise */
 static char *purging_tenant = NULL;
@@ -59,23 +63,46 @@ text_arg(FunctionCallInfo fcinfo, int argno)
 	return PG_ARGISNULL(argno) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(argno));
 }
 
-/* The tenant as jsonb, copied out of SPI; NULL when it does not exist. */
+/* Row i of the last SPI result (TENANT_COLUMNS) as the tenant's jsonb. */
+static Jsonb *
+tenant_row_json(uint64 i)
+{
+	JsonbParseState *state = NULL;
+	bool		isnull;
+	Datum		d;
+
+	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	es_jsonb_push_string(&state, "id", TextDatumGetCString(es_result_datum(i, 1, &isnull)));
+	d = es_result_datum(i, 2, &isnull);
+	es_jsonb_push_string(&state, "name", isnull ? NULL : TextDatumGetCString(d));
+	es_jsonb_push_string(&state, "status", TextDatumGetCString(es_result_datum(i, 3, &isnull)));
+	d = es_result_datum(i, 4, &isnull);
+	es_jsonb_push_string(&state, "created_at",
+						 isnull ? NULL : JsonEncodeDateTime(NULL, d, TIMESTAMPTZOID, NULL));
+	d = es_result_datum(i, 5, &isnull);
+	if (isnull)
+		es_jsonb_push_string(&state, "settings", NULL);
+	else
+		es_jsonb_push_jsonb(&state, "settings", DatumGetJsonbP(d));
+	return JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, NULL));
+}
+
+/* The tenant as jsonb, built out of SPI; NULL when it does not exist. */
 static Jsonb *
 tenant_json(const char *tenant)
 {
 	static SPIPlanPtr plan = NULL;
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		values[1];
-	bool		isnull;
 
 	es_plan(&plan,
-			"SELECT " TENANT_JSON " FROM " ES_SQL_TENANTS " t "
+			"SELECT " TENANT_COLUMNS " FROM " ES_SQL_TENANTS " t "
 			"WHERE t.tenant_id OPERATOR(pg_catalog.=) $1",
 			1, argtypes);
 	values[0] = CStringGetTextDatum(tenant);
 	if (es_exec(plan, values, NULL, false, 1) == 0)
 		return NULL;
-	return DatumGetJsonbP(es_result_copy(0, 1, &isnull));
+	return tenant_row_json(0);
 }
 
 /* es_create_tenant(tenant text, name text, settings jsonb) returns jsonb */
@@ -89,7 +116,6 @@ es_create_tenant(PG_FUNCTION_ARGS)
 	char		nulls[3] = {' ', ' ', ' '};
 	Jsonb	   *settings = NULL;
 	Jsonb	   *result;
-	bool		isnull;
 	EsCall		call;
 
 	es_validate_tenant_id(tenant);
@@ -106,7 +132,7 @@ es_create_tenant(PG_FUNCTION_ARGS)
 	es_plan(&plan,
 			"INSERT INTO " ES_SQL_TENANTS " AS t (tenant_id, name, settings) "
 			"VALUES ($1, $2, COALESCE($3, '{}'::pg_catalog.jsonb)) "
-			"ON CONFLICT DO NOTHING RETURNING " TENANT_JSON,
+			"ON CONFLICT DO NOTHING RETURNING " TENANT_COLUMNS,
 			3, argtypes);
 	values[0] = CStringGetTextDatum(tenant);
 	values[1] = PG_ARGISNULL(1) ? (Datum) 0 : PG_GETARG_DATUM(1);
@@ -116,7 +142,7 @@ es_create_tenant(PG_FUNCTION_ARGS)
 	if (es_exec(plan, values, nulls, false, 0) == 0)
 		es_raise_conflict("tenant_exists", es_fact_str(es_facts(), "tenant", tenant),
 						  "tenant \"%s\" already exists", tenant);
-	result = DatumGetJsonbP(es_result_copy(0, 1, &isnull));
+	result = tenant_row_json(0);
 	es_call_end(&call);
 	PG_RETURN_JSONB_P(result);
 }
@@ -156,14 +182,14 @@ es_list_tenants(PG_FUNCTION_ARGS)
 	if (es_role_is_admin(call.caller) || es_role_is_gateway(call.caller))
 	{
 		es_plan(&all_plan,
-				"SELECT " TENANT_JSON " FROM " ES_SQL_TENANTS " t ORDER BY t.tenant_id",
+				"SELECT " TENANT_COLUMNS " FROM " ES_SQL_TENANTS " t ORDER BY t.tenant_id",
 				0, NULL);
 		n = es_exec(all_plan, NULL, NULL, true, 0);
 	}
 	else
 	{
 		es_plan(&granted_plan,
-				"SELECT " TENANT_JSON " FROM " ES_SQL_TENANTS " t "
+				"SELECT " TENANT_COLUMNS " FROM " ES_SQL_TENANTS " t "
 				"WHERE EXISTS (SELECT FROM " ES_SQL_TENANT_GRANTS " g "
 				"JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) g.role "
 				"WHERE g.tenant_id OPERATOR(pg_catalog.=) t.tenant_id "
@@ -175,8 +201,8 @@ es_list_tenants(PG_FUNCTION_ARGS)
 	}
 	for (uint64 i = 0; i < n; i++)
 	{
-		bool		isnull;
-		Datum		row = es_result_datum(i, 1, &isnull);
+		bool		isnull = false;
+		Datum		row = JsonbPGetDatum(tenant_row_json(i));
 
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &row, &isnull);
 	}
@@ -193,7 +219,6 @@ set_status(FunctionCallInfo fcinfo, const char *status)
 	char	   *tenant = text_arg(fcinfo, 0);
 	Datum		values[2];
 	Jsonb	   *result;
-	bool		isnull;
 	EsCall		call;
 
 	es_validate_tenant_id(tenant);
@@ -202,13 +227,13 @@ set_status(FunctionCallInfo fcinfo, const char *status)
 	es_lock(ES_LOCK_TENANT_STATE, tenant, NULL, 0, ExclusiveLock);
 	es_plan(&plan,
 			"UPDATE " ES_SQL_TENANTS " AS t SET status = $2 "
-			"WHERE t.tenant_id OPERATOR(pg_catalog.=) $1 RETURNING " TENANT_JSON,
+			"WHERE t.tenant_id OPERATOR(pg_catalog.=) $1 RETURNING " TENANT_COLUMNS,
 			2, argtypes);
 	values[0] = CStringGetTextDatum(tenant);
 	values[1] = CStringGetTextDatum(status);
 	if (es_exec(plan, values, NULL, false, 0) == 0)
 		es_raise_tenant_not_found(tenant);
-	result = DatumGetJsonbP(es_result_copy(0, 1, &isnull));
+	result = tenant_row_json(0);
 	es_tenants_changed();
 	es_call_end(&call);
 	PG_RETURN_JSONB_P(result);

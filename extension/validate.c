@@ -424,3 +424,62 @@ es_json_quote(const char *str)
 	escape_json(&buf, str);
 	return buf.data;
 }
+
+static void
+push_key(JsonbParseState **state, const char *key)
+{
+	JsonbValue	k;
+
+	k.type = jbvString;
+	k.val.string.val = (char *) key;
+	k.val.string.len = strlen(key);
+	pushJsonbValue(state, WJB_KEY, &k);
+}
+
+/* Push "key": str (JSON null when str is NULL) into an object being built. */
+void
+es_jsonb_push_string(JsonbParseState **state, const char *key, const char *str)
+{
+	JsonbValue	v;
+
+	push_key(state, key);
+	if (str == NULL)
+		v.type = jbvNull;
+	else
+	{
+		v.type = jbvString;
+		v.val.string.val = (char *) str;
+		v.val.string.len = strlen(str);
+	}
+	pushJsonbValue(state, WJB_VALUE, &v);
+}
+
+void
+es_jsonb_push_int8(JsonbParseState **state, const char *key, int64 value)
+{
+	JsonbValue	v;
+
+	push_key(state, key);
+	v.type = jbvNumeric;
+	v.val.numeric = DatumGetNumeric(DirectFunctionCall1(int8_numeric, Int64GetDatum(value)));
+	pushJsonbValue(state, WJB_VALUE, &v);
+}
+
+void
+es_jsonb_push_jsonb(JsonbParseState **state, const char *key, Jsonb *jb)
+{
+	JsonbValue	v;
+
+	push_key(state, key);
+	if (JB_ROOT_IS_SCALAR(jb))
+	{
+		JsonbValue *scalar = getIthJsonbValueFromContainer(&jb->root, 0);
+
+		pushJsonbValue(state, WJB_VALUE, scalar);
+		return;
+	}
+	v.type = jbvBinary;
+	v.val.binary.data = &jb->root;
+	v.val.binary.len = VARSIZE(jb) - VARHDRSZ;
+	pushJsonbValue(state, WJB_VALUE, &v);
+}

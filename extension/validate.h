@@ -54,6 +54,12 @@ extern bool es_parse_uuid(const char *str, pg_uuid_t *uuid);
 extern bool es_jsonb_int_field(Jsonb *obj, const char *key, int64 *value);
 extern char *es_jsonb_required_text(Jsonb *obj, const char *key);
 
+/* Push "key": value into a jsonb object being built (str NULL: null) */
+extern void es_jsonb_push_string(JsonbParseState **state, const char *key,
+								 const char *str);
+extern void es_jsonb_push_int8(JsonbParseState **state, const char *key, int64 value);
+extern void es_jsonb_push_jsonb(JsonbParseState **state, const char *key, Jsonb *jb);
+
 /* Quote str as a JSON string into a palloc'd buffer */
 extern char *es_json_quote(const char *str);
 
