@@ -7,16 +7,8 @@
  * shared_preload_libraries; the library is loaded on first use.  Only the
  * async projection worker and the position cache need preloading.  Each
  * module defines its own GUCs in its es_<module>_init(); limits are
- * PGC_SUSET so that a client cannot raise its own quota.
- *
- * Layers (a module includes only headers of its own layer or below):
- *	  infrastructure  errors, spi_util, relation, locks, indexscan, validate
- *	  storage         positions, position_cache, append, read
- *	  access          access, tenant
- *	  runtime         handler, registry, state, command, query, projection,
- *	                  docs, worker
- *	  SQL entry       event_api, register (and the entry points at the
- *	                  bottom of tenant, command, query, projection, docs)
+ * PGC_SUSET so that a client cannot raise its own quota.  The layer map
+ * is in es_saas.h.
  *
  *-------------------------------------------------------------------------
  */
@@ -25,6 +17,7 @@
 #include "access.h"
 #include "append.h"
 #include "command.h"
+#include "es_saas.h"
 #include "fmgr.h"
 #include "position_cache.h"
 #include "state.h"
@@ -33,8 +26,6 @@
 #include "worker.h"
 
 PG_MODULE_MAGIC;
-
-void		_PG_init(void);
 
 void
 _PG_init(void)
