@@ -18,6 +18,7 @@
 #include "errors.h"
 #include "funcapi.h"
 #include "handler.h"
+#include "relation.h"
 #include "spi_util.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
@@ -75,7 +76,7 @@ es_doc_put(PG_FUNCTION_ARGS)
 	es_check_tenant(&call, tenant,
 					es_projection_depth > 0 ? ES_ACCESS_READ : ES_ACCESS_WRITE);
 	es_plan(&plan,
-			"INSERT INTO es_saas.documents (tenant_id, collection, key, doc) "
+			"INSERT INTO " ES_SQL_DOCUMENTS " (tenant_id, collection, key, doc) "
 			"VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id, collection, key) "
 			"DO UPDATE SET doc = excluded.doc, updated_at = pg_catalog.now()",
 			4, types);
@@ -98,7 +99,7 @@ es_doc_lookup(const char *tenant, const char *collection, const char *key)
 	bool		isnull;
 
 	es_plan(&plan,
-			"SELECT doc FROM es_saas.documents WHERE tenant_id OPERATOR(pg_catalog.=) $1 "
+			"SELECT doc FROM " ES_SQL_DOCUMENTS " WHERE tenant_id OPERATOR(pg_catalog.=) $1 "
 			"AND collection OPERATOR(pg_catalog.=) $2 AND key OPERATOR(pg_catalog.=) $3",
 			3, types);
 	values[0] = CStringGetTextDatum(tenant);
@@ -147,7 +148,7 @@ es_doc_delete(PG_FUNCTION_ARGS)
 	es_check_tenant(&call, tenant,
 					es_projection_depth > 0 ? ES_ACCESS_READ : ES_ACCESS_WRITE);
 	es_plan(&plan,
-			"DELETE FROM es_saas.documents WHERE tenant_id OPERATOR(pg_catalog.=) $1 "
+			"DELETE FROM " ES_SQL_DOCUMENTS " WHERE tenant_id OPERATOR(pg_catalog.=) $1 "
 			"AND collection OPERATOR(pg_catalog.=) $2 AND key OPERATOR(pg_catalog.=) $3",
 			3, types);
 	values[0] = CStringGetTextDatum(tenant);
@@ -188,7 +189,7 @@ es_doc_find(PG_FUNCTION_ARGS)
 	es_call_begin(&call);
 	es_check_tenant(&call, tenant, ES_ACCESS_READ);
 	es_plan(&plan,
-			"SELECT doc FROM es_saas.documents WHERE tenant_id OPERATOR(pg_catalog.=) $1 "
+			"SELECT doc FROM " ES_SQL_DOCUMENTS " WHERE tenant_id OPERATOR(pg_catalog.=) $1 "
 			"AND collection OPERATOR(pg_catalog.=) $2 AND doc OPERATOR(pg_catalog.@>) $3 "
 			"ORDER BY key LIMIT $4",
 			4, types);

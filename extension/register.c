@@ -18,6 +18,7 @@
 #include "errors.h"
 #include "handler.h"
 #include "register.h"
+#include "relation.h"
 #include "spi_util.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -89,7 +90,7 @@ es_register_aggregate(PG_FUNCTION_ARGS)
 	nulls[2] = PG_ARGISNULL(2) ? 'n' : ' ';
 	values[3] = ObjectIdGetDatum(call.caller);
 	upsert(&plan,
-		   "INSERT INTO es_saas.aggregates (category, evolve, initial_state, registered_by) "
+		   "INSERT INTO " ES_SQL_AGGREGATES " (category, evolve, initial_state, registered_by) "
 		   "VALUES ($1, $2, COALESCE($3, '{}'::pg_catalog.jsonb), $4) "
 		   "ON CONFLICT (category) DO UPDATE SET evolve = excluded.evolve, "
 		   "initial_state = excluded.initial_state, registered_by = excluded.registered_by, "
@@ -97,7 +98,7 @@ es_register_aggregate(PG_FUNCTION_ARGS)
 		   4, types, values, nulls);
 	/* states folded by the previous registration are no longer valid */
 	upsert(&drop_snapshots,
-		   "DELETE FROM es_saas.snapshots "
+		   "DELETE FROM " ES_SQL_SNAPSHOTS " "
 		   "WHERE pg_catalog.split_part(stream, '-', 1) OPERATOR(pg_catalog.=) $1",
 		   1, types, values, NULL);
 	es_call_end(&call);
@@ -127,7 +128,7 @@ es_register_command(PG_FUNCTION_ARGS)
 	values[1] = ObjectIdGetDatum(decide);
 	values[2] = ObjectIdGetDatum(call.caller);
 	upsert(&plan,
-		   "INSERT INTO es_saas.command_handlers (command_type, decide, registered_by) "
+		   "INSERT INTO " ES_SQL_COMMAND_HANDLERS " (command_type, decide, registered_by) "
 		   "VALUES ($1, $2, $3) ON CONFLICT (command_type) DO UPDATE SET "
 		   "decide = excluded.decide, registered_by = excluded.registered_by, "
 		   "registered_at = pg_catalog.now()",
@@ -160,7 +161,7 @@ es_register_query(PG_FUNCTION_ARGS)
 	values[1] = ObjectIdGetDatum(fn);
 	values[2] = ObjectIdGetDatum(call.caller);
 	upsert(&plan,
-		   "INSERT INTO es_saas.query_handlers (query_type, fn, registered_by) "
+		   "INSERT INTO " ES_SQL_QUERY_HANDLERS " (query_type, fn, registered_by) "
 		   "VALUES ($1, $2, $3) ON CONFLICT (query_type) DO UPDATE SET "
 		   "fn = excluded.fn, registered_by = excluded.registered_by, "
 		   "registered_at = pg_catalog.now()",
@@ -205,7 +206,7 @@ es_register_projection(PG_FUNCTION_ARGS)
 	values[4] = CStringGetTextDatum(on_error);
 	values[5] = ObjectIdGetDatum(call.caller);
 	upsert(&plan,
-		   "INSERT INTO es_saas.projections (name, handler, event_types, mode, on_error, registered_by) "
+		   "INSERT INTO " ES_SQL_PROJECTIONS " (name, handler, event_types, mode, on_error, registered_by) "
 		   "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (name) DO UPDATE SET "
 		   "handler = excluded.handler, event_types = excluded.event_types, "
 		   "mode = excluded.mode, on_error = excluded.on_error, "
@@ -229,10 +230,10 @@ es_unregister(PG_FUNCTION_ARGS)
 	static SPIPlanPtr drop_dead = NULL;
 	static const char *const kinds[4] = {"aggregate", "command", "query", "projection"};
 	static const char *const sql[4] = {
-		"DELETE FROM es_saas.aggregates WHERE category OPERATOR(pg_catalog.=) $1",
-		"DELETE FROM es_saas.command_handlers WHERE command_type OPERATOR(pg_catalog.=) $1",
-		"DELETE FROM es_saas.query_handlers WHERE query_type OPERATOR(pg_catalog.=) $1",
-		"DELETE FROM es_saas.projections WHERE name OPERATOR(pg_catalog.=) $1"
+		"DELETE FROM " ES_SQL_AGGREGATES " WHERE category OPERATOR(pg_catalog.=) $1",
+		"DELETE FROM " ES_SQL_COMMAND_HANDLERS " WHERE command_type OPERATOR(pg_catalog.=) $1",
+		"DELETE FROM " ES_SQL_QUERY_HANDLERS " WHERE query_type OPERATOR(pg_catalog.=) $1",
+		"DELETE FROM " ES_SQL_PROJECTIONS " WHERE name OPERATOR(pg_catalog.=) $1"
 	};
 	Oid			types[1] = {TEXTOID};
 	char	   *kind = name_arg(fcinfo, 0, "kind");
@@ -260,11 +261,11 @@ es_unregister(PG_FUNCTION_ARGS)
 	{
 		/* a projection registered again starts from the beginning */
 		es_plan(&drop_checkpoints,
-				"DELETE FROM es_saas.projection_checkpoints WHERE projection OPERATOR(pg_catalog.=) $1",
+				"DELETE FROM " ES_SQL_PROJECTION_CHECKPOINTS " WHERE projection OPERATOR(pg_catalog.=) $1",
 				1, types);
 		es_exec(drop_checkpoints, values, NULL, false, 0);
 		es_plan(&drop_dead,
-				"DELETE FROM es_saas.dead_letters WHERE projection OPERATOR(pg_catalog.=) $1",
+				"DELETE FROM " ES_SQL_DEAD_LETTERS " WHERE projection OPERATOR(pg_catalog.=) $1",
 				1, types);
 		es_exec(drop_dead, values, NULL, false, 0);
 	}

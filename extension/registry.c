@@ -43,7 +43,7 @@ es_lookup_aggregate(const char *category, EsAggregate *agg)
 	bool		isnull;
 
 	es_plan(&plan,
-			"SELECT evolve, initial_state FROM es_saas.aggregates "
+			"SELECT evolve, initial_state FROM " ES_SQL_AGGREGATES " "
 			"WHERE category OPERATOR(pg_catalog.=) $1", 1, types);
 	values[0] = CStringGetTextDatum(category);
 	if (es_exec(plan, values, NULL, false, 1) == 0)
@@ -72,7 +72,7 @@ es_lookup_command(const char *command_type)
 {
 	static SPIPlanPtr plan = NULL;
 
-	return lookup_fn(&plan, "SELECT decide FROM es_saas.command_handlers "
+	return lookup_fn(&plan, "SELECT decide FROM " ES_SQL_COMMAND_HANDLERS " "
 					 "WHERE command_type OPERATOR(pg_catalog.=) $1", command_type);
 }
 
@@ -81,7 +81,7 @@ es_lookup_query(const char *query_type)
 {
 	static SPIPlanPtr plan = NULL;
 
-	return lookup_fn(&plan, "SELECT fn FROM es_saas.query_handlers "
+	return lookup_fn(&plan, "SELECT fn FROM " ES_SQL_QUERY_HANDLERS " "
 					 "WHERE query_type OPERATOR(pg_catalog.=) $1", query_type);
 }
 
@@ -120,7 +120,7 @@ projection_from_row(uint64 i, MemoryContext cxt)
 	return p;
 }
 
-#define PROJECTION_COLUMNS "SELECT name, handler, event_types, mode, on_error, registered_by FROM es_saas.projections "
+#define PROJECTION_COLUMNS "SELECT name, handler, event_types, mode, on_error, registered_by FROM " ES_SQL_PROJECTIONS " "
 
 EsProjection *
 es_lookup_projection(const char *name)

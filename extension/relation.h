@@ -21,11 +21,19 @@
 /* Private schema holding the extension's tables */
 #define ES_SCHEMA "es_saas"
 
-/* Schema-qualified names for SPI text */
+/* Schema-qualified names for SPI text: every query names tables this way */
 #define ES_SQL_EVENTS "es_saas.events"
 #define ES_SQL_TENANTS "es_saas.tenants"
 #define ES_SQL_TENANT_GRANTS "es_saas.tenant_grants"
 #define ES_SQL_COMMANDS "es_saas.commands"
+#define ES_SQL_SNAPSHOTS "es_saas.snapshots"
+#define ES_SQL_DOCUMENTS "es_saas.documents"
+#define ES_SQL_PROJECTIONS "es_saas.projections"
+#define ES_SQL_PROJECTION_CHECKPOINTS "es_saas.projection_checkpoints"
+#define ES_SQL_DEAD_LETTERS "es_saas.dead_letters"
+#define ES_SQL_AGGREGATES "es_saas.aggregates"
+#define ES_SQL_COMMAND_HANDLERS "es_saas.command_handlers"
+#define ES_SQL_QUERY_HANDLERS "es_saas.query_handlers"
 
 typedef enum EsRel
 {

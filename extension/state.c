@@ -21,6 +21,7 @@
 #include "handler.h"
 #include "miscadmin.h"
 #include "read.h"
+#include "relation.h"
 #include "state.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -85,7 +86,7 @@ find_snapshot(const char *tenant, const char *stream, EsAggregate *agg,
 	bool		isnull;
 
 	es_plan(&plan,
-			"SELECT version, state FROM es_saas.snapshots "
+			"SELECT version, state FROM " ES_SQL_SNAPSHOTS " "
 			"WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND stream OPERATOR(pg_catalog.=) $2 "
 			"AND version OPERATOR(pg_catalog.<=) $3 AND evolve OPERATOR(pg_catalog.=) $4 "
 			"ORDER BY version DESC LIMIT 1",
@@ -161,7 +162,7 @@ es_fold_appended(EsCall *call, const char *tenant, const char *stream,
 		return;
 	fold_from(call, tenant, stream, agg, new_version, NULL, st);
 	es_plan(&plan,
-			"INSERT INTO es_saas.snapshots (tenant_id, stream, version, state, evolve) "
+			"INSERT INTO " ES_SQL_SNAPSHOTS " (tenant_id, stream, version, state, evolve) "
 			"VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
 			5, types);
 	values[0] = CStringGetTextDatum(tenant);

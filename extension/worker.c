@@ -255,9 +255,9 @@ find_work(MemoryContext cxt)
 	uint64		n;
 
 	es_plan(&plan,
-			"SELECT p.name, t.tenant_id FROM es_saas.projections p "
-			"CROSS JOIN es_saas.tenants t "
-			"LEFT JOIN es_saas.projection_checkpoints c "
+			"SELECT p.name, t.tenant_id FROM " ES_SQL_PROJECTIONS " p "
+			"CROSS JOIN " ES_SQL_TENANTS " t "
+			"LEFT JOIN " ES_SQL_PROJECTION_CHECKPOINTS " c "
 			"  ON c.tenant_id OPERATOR(pg_catalog.=) t.tenant_id "
 			"  AND c.projection OPERATOR(pg_catalog.=) p.name "
 			"WHERE p.mode OPERATOR(pg_catalog.=) 'async' "
@@ -352,12 +352,12 @@ lock_checkpoint(Checkpoint *cp)
 	bool		isnull;
 
 	es_plan(&create_plan,
-			"INSERT INTO es_saas.projection_checkpoints (tenant_id, projection) "
+			"INSERT INTO " ES_SQL_PROJECTION_CHECKPOINTS " (tenant_id, projection) "
 			"VALUES ($1, $2) ON CONFLICT DO NOTHING",
 			2, types);
 	(void) es_exec(create_plan, cp->key, NULL, false, 0);
 	es_plan(&read_plan,
-			"SELECT position, attempts FROM es_saas.projection_checkpoints "
+			"SELECT position, attempts FROM " ES_SQL_PROJECTION_CHECKPOINTS " "
 			"WHERE tenant_id OPERATOR(pg_catalog.=) $1 "
 			"AND projection OPERATOR(pg_catalog.=) $2 FOR UPDATE",
 			2, types);
@@ -376,7 +376,7 @@ park_event(Checkpoint *cp, BatchEvent *ev, const char *error)
 	Datum		values[6];
 
 	es_plan(&plan,
-			"INSERT INTO es_saas.dead_letters "
+			"INSERT INTO " ES_SQL_DEAD_LETTERS " "
 			"(tenant_id, projection, position, event, error, attempts) "
 			"VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
 			6, types);
@@ -400,7 +400,7 @@ save_checkpoint(Checkpoint *cp)
 	char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 
 	es_plan(&plan,
-			"UPDATE es_saas.projection_checkpoints SET position = $3, attempts = $4, "
+			"UPDATE " ES_SQL_PROJECTION_CHECKPOINTS " SET position = $3, attempts = $4, "
 			"errors = errors OPERATOR(pg_catalog.+) $5, "
 			"last_error = COALESCE($6, last_error), "
 			"retry_at = CASE WHEN $7 OPERATOR(pg_catalog.>) 0 "
