@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * access.c
- *	  Tenant access checks used by every es_* function, and lock tags.
+ *	  Tenant access checks used by every es_* function (access layer).
  *
  *-------------------------------------------------------------------------
  */
@@ -13,17 +13,33 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "catalog/pg_type.h"
-#include "common/hashfn.h"
 #include "errors.h"
-#include "es_saas.h"
+#include "indexscan.h"
+#include "locks.h"
 #include "miscadmin.h"
-#include "read.h"
+#include "relation.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "validate.h"
+
+char	   *es_tenant_setting = NULL;
+
+void
+es_access_init(void)
+{
+	DefineCustomStringVariable("es_saas.tenant",
+							   "Tenant established for row-level security in this transaction.",
+							   "Only honoured when the current role may act for the tenant.",
+							   &es_tenant_setting,
+							   NULL,
+							   PGC_USERSET, 0,
+							   NULL, NULL, NULL);
+}
 
 static bool
 role_has_privs_of(Oid roleid, const char *rolname)
@@ -55,7 +71,7 @@ es_role_has_grant(Oid roleid, const char *tenant)
 	uint64		n;
 
 	es_plan(&plan,
-			"SELECT role FROM es_saas.tenant_grants "
+			"SELECT role FROM " ES_SQL_TENANT_GRANTS " "
 			"WHERE tenant_id OPERATOR(pg_catalog.=) $1",
 			1, argtypes);
 	values[0] = CStringGetTextDatum(tenant);
@@ -80,8 +96,8 @@ es_require_admin(EsCall *call, bool gateway_allowed)
 		return;
 	if (gateway_allowed && es_role_is_gateway(call->caller))
 		return;
-	es_raise(ERRCODE_ES_FORBIDDEN, "{\"required_role\": \"" ES_ADMIN_ROLE "\"}",
-			 "permission denied: only es_saas administrators may do this");
+	es_raise_forbidden("admin_required", es_fact_str(es_facts(), "required_role", ES_ADMIN_ROLE),
+					   "permission denied: only es_saas administrators may do this");
 }
 
 /*
@@ -140,7 +156,7 @@ cache_status(const char *tenant, bool active)
 	{
 		HASHCTL		ctl;
 
-		tenants_relid = es_relid("tenants");
+		tenants_relid = es_relid(ES_REL_TENANTS);
 		ctl.keysize = ES_MAX_TENANT_LEN + 1;
 		ctl.entrysize = sizeof(TenantCacheEntry);
 		tenant_cache = hash_create("es_saas tenant status", 64, &ctl,
@@ -166,8 +182,8 @@ cache_status(const char *tenant, bool active)
 static bool
 read_status(const char *tenant, bool latest, bool *active)
 {
-	Relation	heap = table_open(es_relid("tenants"), AccessShareLock);
-	Relation	pkey = index_open(es_relid("tenants_pkey"), AccessShareLock);
+	Relation	heap = table_open(es_relid(ES_REL_TENANTS), AccessShareLock);
+	Relation	pkey = index_open(es_relid(ES_REL_TENANTS_PKEY), AccessShareLock);
 	Snapshot	snapshot = RegisterSnapshot(latest ? GetLatestSnapshot() :
 											GetTransactionSnapshot());
 	TupleTableSlot *slot = table_slot_create(heap, NULL);
@@ -198,7 +214,7 @@ read_status(const char *tenant, bool latest, bool *active)
 void
 es_tenants_changed(void)
 {
-	CacheInvalidateRelcacheByRelid(es_relid("tenants"));
+	CacheInvalidateRelcacheByRelid(es_relid(ES_REL_TENANTS));
 }
 
 /*
@@ -216,9 +232,8 @@ es_check_tenant(EsCall *call, const char *tenant, EsAccessMode mode)
 	if (!es_role_is_admin(call->caller) &&
 		!es_role_is_gateway(call->caller) &&
 		!es_role_has_grant(call->caller, tenant))
-		es_raise(ERRCODE_ES_FORBIDDEN,
-				 psprintf("{\"tenant\": %s}", es_json_quote(tenant)),
-				 "permission denied for tenant \"%s\"", tenant);
+		es_raise_forbidden("forbidden_tenant", es_fact_str(es_facts(), "tenant", tenant),
+						   "permission denied for tenant \"%s\"", tenant);
 
 	if (mode == ES_ACCESS_WRITE)
 	{
@@ -230,35 +245,9 @@ es_check_tenant(EsCall *call, const char *tenant, EsAccessMode mode)
 	if (!cached_status(tenant, &active))
 	{
 		if (!read_status(tenant, mode == ES_ACCESS_WRITE, &active))
-			es_raise(ERRCODE_ES_NOT_FOUND,
-					 psprintf("{\"tenant\": %s}", es_json_quote(tenant)),
-					 "tenant \"%s\" does not exist", tenant);
+			es_raise_tenant_not_found(tenant);
 		cache_status(tenant, active);
 	}
 	if (mode == ES_ACCESS_WRITE && !active)
-		es_raise(ERRCODE_ES_SUSPENDED,
-				 psprintf("{\"tenant\": %s, \"status\": \"suspended\"}", es_json_quote(tenant)),
-				 "tenant \"%s\" is suspended", tenant);
-}
-
-/* Build the advisory-class lock tag of (class, tenant, key). */
-void
-es_lock_tag(LOCKTAG *tag, EsLockClass cls, const char *tenant,
-			const char *key, int keylen)
-{
-	uint32		h1 = hash_bytes((const unsigned char *) tenant, strlen(tenant));
-	uint32		h2 = key ? hash_bytes((const unsigned char *) key, keylen) : 0;
-
-	SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, h1, h2, (uint16) cls);
-}
-
-/* Take a transaction-level lock on (class, tenant, key). */
-void
-es_lock(EsLockClass cls, const char *tenant, const char *key, int keylen,
-		LOCKMODE mode)
-{
-	LOCKTAG		tag;
-
-	es_lock_tag(&tag, cls, tenant, key, keylen);
-	(void) LockAcquire(&tag, mode, false, false);
+		es_raise_tenant_suspended(tenant);
 }

@@ -1,14 +1,15 @@
 /*-------------------------------------------------------------------------
  *
  * append.c
- *	  es_append: optimistic concurrency and idempotent retries.
+ *	  Appending a validated batch to one stream (storage layer):
+ *	  optimistic concurrency and idempotent retries.
  *
  * Concurrency invariants:
  *	- The stream lock (access.h), held until commit, serializes appends to
  *	  one stream, so the version read after taking it is the truth and
  *	  versions stay contiguous.  Appends to other streams of the tenant
  *	  do not wait for it.
- *	- Positions come from log.c under the tenant's log lock, held only
+ *	- Positions come from positions.c under the tenant's log lock, held only
  *	  while the rows are inserted.
  *	- The tenant state lock (share mode) keeps suspend/delete out until
  *	  commit.
@@ -17,11 +18,13 @@
  * this stream returns the original result and writes nothing; any other
  * reuse of a stored id is ES409.
  *
+ * Nothing here calls up into the runtime: the SQL entry point that
+ * appended calls the after-append hook (projection.h) itself.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include "access.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
@@ -29,24 +32,34 @@
 #include "catalog/pg_type.h"
 #include "commands/async.h"
 #include "errors.h"
-#include "es_saas.h"
 #include "executor/executor.h"
-#include "funcapi.h"
-#include "log.h"
-#include "miscadmin.h"
+#include "locks.h"
 #include "position_cache.h"
+#include "positions.h"
 #include "read.h"
-#include "runtime.h"
-#include "utils/array.h"
+#include "relation.h"
+#include "spi_util.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/jsonb.h"
-#include "utils/lsyscache.h"
-#include "utils/rel.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
-PG_FUNCTION_INFO_V1(es_append);
+bool		es_notify = false;
+
+void
+es_append_init(void)
+{
+	DefineCustomBoolVariable("es_saas.notify",
+							 "Send NOTIFY es_saas_events (empty payload) on every append.",
+							 "Off by default: NOTIFY serializes committing transactions.",
+							 &es_notify,
+							 false,
+							 PGC_SUSET, 0,
+							 NULL, NULL, NULL);
+}
 
 /* A random (version 4) UUID. */
 static void
@@ -83,16 +96,6 @@ metadata_datum(EsEventInput *ev)
 	return JsonbPGetDatum(empty);
 }
 
-/* ES409 with the stream's current version in the detail. */
-static void
-raise_conflict(const char *stream, int64 current, const char *extra_json,
-			   const char *msg)
-{
-	es_raise(ERRCODE_ES_CONFLICT,
-			 psprintf("{\"stream\": %s, \"current_version\": " INT64_FORMAT "%s}",
-					  es_json_quote(stream), current, extra_json ? extra_json : ""),
-			 "%s", msg);
-}
 
 /*
  * Look for an earlier append of this very batch.  Returns true (and fills
@@ -118,7 +121,7 @@ find_replay(const char *tenant, const char *stream, EsEventInput *events,
 
 	es_plan(&first_plan,
 			"SELECT stream, version, position, batch_size, batch_index "
-			"FROM es_saas.events WHERE tenant_id OPERATOR(pg_catalog.=) $1 "
+			"FROM " ES_SQL_EVENTS " WHERE tenant_id OPERATOR(pg_catalog.=) $1 "
 			"AND id OPERATOR(pg_catalog.=) $2",
 			2, first_types);
 	values[0] = CStringGetTextDatum(tenant);
@@ -134,12 +137,12 @@ find_replay(const char *tenant, const char *stream, EsEventInput *events,
 
 	if (strcmp(stored_stream, stream) != 0 || batch_index != 0 ||
 		batch_size != nevents)
-		raise_conflict(stream, current,
-					   psprintf(", \"duplicate_id\": \"%s\"", uuid_text(&events[0].id)),
-					   "event id is already stored in another append");
+		es_raise_stream_conflict("duplicate_id", stream, current,
+								 es_fact_str(es_facts(), "duplicate_id", uuid_text(&events[0].id)),
+								 "event id is already stored in another append");
 
 	es_plan(&batch_plan,
-			"SELECT id FROM es_saas.events "
+			"SELECT id FROM " ES_SQL_EVENTS " "
 			"WHERE tenant_id OPERATOR(pg_catalog.=) $1 "
 			"AND stream OPERATOR(pg_catalog.=) $2 "
 			"AND version OPERATOR(pg_catalog.>=) $3 "
@@ -152,15 +155,11 @@ find_replay(const char *tenant, const char *stream, EsEventInput *events,
 	n = es_exec(batch_plan, values, NULL, false, 0);
 	for (int i = 0; i < nevents; i++)
 	{
-		pg_uuid_t  *stored;
-
-		if ((uint64) i >= n || !events[i].id_given)
-			raise_conflict(stream, current, NULL,
-						   "batch only partly matches a stored append");
-		stored = DatumGetUUIDP(es_result_datum(i, 1, &isnull));
-		if (memcmp(stored->data, events[i].id.data, UUID_LEN) != 0)
-			raise_conflict(stream, current, NULL,
-						   "batch only partly matches a stored append");
+		if ((uint64) i >= n || !events[i].id_given ||
+			memcmp(DatumGetUUIDP(es_result_datum(i, 1, &isnull))->data,
+				   events[i].id.data, UUID_LEN) != 0)
+			es_raise_stream_conflict("duplicate_id", stream, current, NULL,
+									 "batch only partly matches a stored append");
 	}
 
 	result->first_version = version;
@@ -183,7 +182,7 @@ insert_events(const char *tenant, const char *stream, const char *category,
 			  EsEventInput *events, int nevents,
 			  int64 first_version, int64 first_position)
 {
-	Relation	rel = table_open(es_relid("events"), RowExclusiveLock);
+	Relation	rel = table_open(es_relid(ES_REL_EVENTS), RowExclusiveLock);
 	EState	   *estate = CreateExecutorState();
 	ResultRelInfo *rri = makeNode(ResultRelInfo);
 	TupleTableSlot *slot;
@@ -255,7 +254,7 @@ insert_with_positions(const char *tenant, const char *stream, int64 current,
 			strcmp(edata->constraint_name, "events_pkey") == 0)
 		{
 			/* rows were added behind es_append's back: the cache is stale */
-			es_position_cache_forget(es_relid("events"), tenant);
+			es_position_cache_forget(es_relid(ES_REL_EVENTS), tenant);
 			ereport(ERROR,
 					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
 					 errmsg("could not allocate a log position for tenant \"%s\"", tenant),
@@ -263,8 +262,8 @@ insert_with_positions(const char *tenant, const char *stream, int64 current,
 							   first_position),
 					 errhint("Retry the transaction.")));
 		}
-		raise_conflict(stream, current, NULL,
-					   "an event id of this batch is already stored");
+		es_raise_stream_conflict("duplicate_id", stream, current, NULL,
+								 "an event id of this batch is already stored");
 	}
 	PG_END_TRY();
 	es_log_end_append(tenant, first_position + nevents);
@@ -287,14 +286,15 @@ check_duplicate_ids(EsEventInput *events, int nevents)
 		for (int j = 0; j < i; j++)
 			if (events[j].id_given &&
 				memcmp(events[i].id.data, events[j].id.data, UUID_LEN) == 0)
-				es_raise(ERRCODE_ES_INVALID,
-						 psprintf("{\"index\": %d, \"field\": \"id\", \"same_as\": %d}", i, j),
-						 "events[%d].id repeats events[%d].id", i, j);
+				es_raise_invalid("invalid_event",
+								 es_fact_int(es_fact_str(es_fact_int(es_facts(), "index", i),
+														 "field", "id"), "same_as", j),
+								 "events[%d].id repeats events[%d].id", i, j);
 	}
 }
 
 void
-es_append_events(EsCall *call, const char *tenant, const char *stream,
+es_append_events(const char *tenant, const char *stream,
 				 bool has_expected, int64 expected,
 				 EsEventInput *events, int nevents, EsAppendResult *result)
 {
@@ -309,60 +309,14 @@ es_append_events(EsCall *call, const char *tenant, const char *stream,
 		return;
 
 	if (has_expected && expected != current)
-		raise_conflict(stream, current,
-					   psprintf(", \"expected_version\": " INT64_FORMAT, expected),
-					   psprintf("wrong expected version for stream \"%s\": expected "
-								INT64_FORMAT ", current " INT64_FORMAT,
-								stream, expected, current));
+		es_raise_wrong_expected_version(stream, expected, current);
 
 	for (int i = 0; i < nevents; i++)
 		if (!events[i].id_given)
 			generate_uuid(&events[i].id);
 
 	insert_with_positions(tenant, stream, current, events, nevents, result);
-	es_run_inline_projections(call, tenant, stream, events, nevents, result);
-	es_worker_wake_at_commit();
 
 	if (es_notify)
 		Async_Notify("es_saas_events", "");
-}
-
-/*
- * es_append(tenant text, stream text, expected_version bigint, events jsonb)
- * returns table(version bigint, position bigint)
- */
-Datum
-es_append(PG_FUNCTION_ARGS)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	char	   *tenant = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
-	char	   *stream = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
-	bool		has_expected = !PG_ARGISNULL(2);
-	int64		expected = has_expected ? PG_GETARG_INT64(2) : 0;
-	Jsonb	   *events_arg = PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3);
-	EsEventInput *events;
-	int			nevents;
-	EsAppendResult result;
-	EsCall		call;
-	Datum		values[2];
-	bool		nulls[2] = {false, false};
-
-	es_validate_tenant_id(tenant);
-	es_validate_stream(stream);
-	if (has_expected && expected < 0)
-		es_raise(ERRCODE_ES_MALFORMED, "{\"argument\": \"expected_version\"}",
-				 "expected_version must not be negative");
-	events = es_parse_events(events_arg, &nevents);
-
-	InitMaterializedSRF(fcinfo, 0);
-	es_call_begin(&call);
-	es_check_tenant(&call, tenant, ES_ACCESS_WRITE);
-	es_append_events(&call, tenant, stream, has_expected, expected,
-					 events, nevents, &result);
-	es_call_end(&call);
-
-	values[0] = Int64GetDatum(result.version);
-	values[1] = Int64GetDatum(result.position);
-	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	return (Datum) 0;
 }

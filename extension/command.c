@@ -6,8 +6,9 @@
  * A command with an "id" runs at most once per tenant: the command lock on
  * (tenant, id) is held until commit, and the stored result is returned to
  * every later execution.  The built-in "append" command is es_append in
- * envelope form; other types go to the decider loop of state.c and are
- * ES422 until registered.
+ * envelope form; other types go to the decider loop below and are ES422
+ * until registered.  Runtime layer plus its SQL entry points: after each
+ * append the after-append hook (projection.h) runs, as for es_append.
  *
  *-------------------------------------------------------------------------
  */
@@ -16,15 +17,35 @@
 #include "access.h"
 #include "append.h"
 #include "catalog/pg_type.h"
+#include "command.h"
 #include "errors.h"
-#include "es_saas.h"
+#include "handler.h"
 #include "lib/stringinfo.h"
-#include "runtime.h"
+#include "locks.h"
+#include "miscadmin.h"
+#include "projection.h"
+#include "read.h"
+#include "registry.h"
+#include "relation.h"
 #include "spi_util.h"
+#include "state.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/uuid.h"
+#include "validate.h"
+
+int			es_command_retries = 10;
+
+void
+es_command_init(void)
+{
+	DefineCustomIntVariable("es_saas.command_retries",
+							"Times es_execute decides again after a concurrent append (ES409).",
+							NULL, &es_command_retries,
+							10, 0, 1000, PGC_SUSET, 0, NULL, NULL, NULL);
+}
 
 PG_FUNCTION_INFO_V1(es_execute);
 PG_FUNCTION_INFO_V1(es_get_command);
@@ -39,7 +60,7 @@ stored_result(const char *tenant, pg_uuid_t *id)
 	bool		isnull;
 
 	es_plan(&plan,
-			"SELECT result FROM es_saas.commands "
+			"SELECT result FROM " ES_SQL_COMMANDS " "
 			"WHERE tenant_id OPERATOR(pg_catalog.=) $1 "
 			"AND command_id OPERATOR(pg_catalog.=) $2",
 			2, argtypes);
@@ -58,7 +79,7 @@ store_result(const char *tenant, pg_uuid_t *id, const char *type, Jsonb *result)
 	Datum		values[4];
 
 	es_plan(&plan,
-			"INSERT INTO es_saas.commands (tenant_id, command_id, type, result) "
+			"INSERT INTO " ES_SQL_COMMANDS " (tenant_id, command_id, type, result) "
 			"VALUES ($1, $2, $3, $4)",
 			4, argtypes);
 	values[0] = CStringGetTextDatum(tenant);
@@ -78,8 +99,7 @@ command_id(Jsonb *command, pg_uuid_t *id)
 		return false;
 	if (v->type != jbvString ||
 		!es_parse_uuid(pnstrdup(v->val.string.val, v->val.string.len), id))
-		es_raise(ERRCODE_ES_MALFORMED, "{\"field\": \"id\"}",
-				 "command id must be a UUID");
+		es_raise_malformed(es_fact_field("id"), "command id must be a UUID");
 	return true;
 }
 
@@ -123,13 +143,141 @@ execute_append(EsCall *call, const char *tenant, Jsonb *command)
 	es_validate_stream(stream);
 	has_expected = es_jsonb_int_field(command, "expected_version", &expected);
 	if (has_expected && expected < 0)
-		es_raise(ERRCODE_ES_MALFORMED, "{\"field\": \"expected_version\"}",
-				 "expected_version must not be negative");
+		es_raise_negative_field("expected_version");
 	events = es_parse_events(events_value ? JsonbValueToJsonb(events_value) : NULL,
 							 &nevents);
-	es_append_events(call, tenant, stream, has_expected, expected,
+	es_append_events(tenant, stream, has_expected, expected,
 					 events, nevents, &result);
+	es_after_append(call, tenant, stream, events, nevents, &result);
 	return es_append_result_json(stream, events, nevents, &result);
+}
+
+/*
+ * Call decide(state, command) as the caller.  An ordinary error rejects
+ * the command: ES422 "command rejected: <message>".  ESnnn errors raised
+ * by the handler on purpose pass through unchanged.
+ */
+static Jsonb *
+call_decide(EsCall *call, Oid decide, const char *tenant, const char *type,
+			Jsonb *state, Jsonb *command)
+{
+	Datum		result;
+	bool		isnull;
+	ErrorData  *edata;
+	FmgrInfo	flinfo;
+
+	fmgr_info(decide, &flinfo);
+	if (!es_call_handler_guarded(&flinfo, call->caller, tenant, JsonbPGetDatum(state),
+								 JsonbPGetDatum(command), &result, &isnull, &edata))
+	{
+		const char *state_code = unpack_sql_state(edata->sqlerrcode);
+
+		if (strncmp(state_code, "ES", 2) == 0)
+			ReThrowError(edata);
+		es_raise_invalid("command_rejected",
+						 es_fact_str(es_fact_str(es_facts(), "command_type", type),
+									 "message", edata->message),
+						 "command rejected: %s", edata->message);
+	}
+	return isnull ? NULL : DatumGetJsonbP(result);
+}
+
+typedef struct AppendArgs
+{
+	EsCall	   *call;
+	const char *tenant;
+	const char *stream;
+	int64		expected;
+	EsEventInput *events;
+	int			nevents;
+	EsAppendResult *result;
+} AppendArgs;
+
+static void
+append_call(void *arg)
+{
+	AppendArgs *a = (AppendArgs *) arg;
+
+	es_append_events(a->tenant, a->stream, true, a->expected,
+					 a->events, a->nevents, a->result);
+	/* in the subtransaction, as es_append's own would be */
+	es_after_append(a->call, a->tenant, a->stream, a->events, a->nevents, a->result);
+}
+
+/* Append in a subtransaction; false (nothing written) on ES409. */
+static bool
+try_append(EsCall *call, const char *tenant, const char *stream, int64 expected,
+		   EsEventInput *events, int nevents, EsAppendResult *result)
+{
+	AppendArgs	args = {call, tenant, stream, expected, events, nevents, result};
+	ErrorData  *edata;
+
+	if (es_try(append_call, &args, &edata))
+		return true;
+	if (edata->sqlerrcode != ERRCODE_ES_CONFLICT)
+		ReThrowError(edata);
+	return false;
+}
+
+/*
+ * es_execute for a registered command type: the decider loop.  Load the
+ * stream's state, call decide(state, command) as the caller, append with
+ * the version that was read; on ES409 reload and decide again, up to
+ * es_saas.command_retries times.
+ */
+static Jsonb *
+execute_registered(EsCall *call, const char *tenant, const char *type,
+					  Jsonb *command)
+{
+	Oid			decide = es_registry_installed() ? es_lookup_command(type) : InvalidOid;
+	char	   *stream;
+	char	   *category;
+	EsAggregate agg;
+
+	if (!OidIsValid(decide))
+		es_raise_invalid("unknown_command_type", es_fact_str(es_facts(), "type", type),
+						 "unknown command type \"%s\"", type);
+	stream = es_jsonb_required_text(command, "stream");
+	es_validate_stream(stream);
+	category = es_stream_category(stream);
+	if (!es_lookup_aggregate(category, &agg))
+		es_raise_aggregate_not_registered(category);
+
+	for (int attempt = 0; attempt <= es_command_retries; attempt++)
+	{
+		EsStreamState st;
+		Jsonb	   *decided;
+		EsEventInput *events;
+		int			nevents;
+		EsAppendResult result;
+
+		es_load_state(call, tenant, stream, &agg, PG_INT64_MAX, NULL, &st);
+		decided = call_decide(call, decide, tenant, type, st.state, command);
+		if (decided == NULL ||
+			(JB_ROOT_IS_ARRAY(decided) && !JB_ROOT_IS_SCALAR(decided) &&
+			 JB_ROOT_COUNT(decided) == 0))
+		{
+			/* nothing to do: the command is accepted and changes nothing */
+			return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(
+				psprintf("{\"stream\": %s, \"version\": " INT64_FORMAT
+						 ", \"position\": null, \"events\": []}",
+						 es_json_quote(stream), st.version))));
+		}
+		events = es_parse_events(decided, &nevents);
+		if (try_append(call, tenant, stream, st.version, events, nevents, &result))
+		{
+			Jsonb	   *out = es_append_result_json(stream, events, nevents, &result);
+
+			es_fold_appended(call, tenant, stream, &agg, &st, result.version);
+			return out;
+		}
+		CHECK_FOR_INTERRUPTS();
+	}
+	es_raise_stream_conflict("command_retries_exhausted", stream,
+							 es_current_stream_version(tenant, stream, true),
+							 es_fact_int(es_facts(), "attempts", es_command_retries + 1),
+							 "command gave up after %d conflicting attempts on stream \"%s\"",
+							 es_command_retries + 1, stream);
 }
 
 /* es_execute(tenant text, command jsonb) returns jsonb */
@@ -146,8 +294,8 @@ es_execute(PG_FUNCTION_ARGS)
 
 	es_validate_tenant_id(tenant);
 	if (command == NULL || !JB_ROOT_IS_OBJECT(command))
-		es_raise(ERRCODE_ES_INVALID, "{\"argument\": \"command\"}",
-				 "command must be a JSON object");
+		es_raise_invalid("invalid_command", es_fact_argument("command"),
+						 "command must be a JSON object");
 	type = es_jsonb_required_text(command, "type");
 	has_id = command_id(command, &id);
 
@@ -163,7 +311,7 @@ es_execute(PG_FUNCTION_ARGS)
 		if (strcmp(type, "append") == 0)
 			result = execute_append(&call, tenant, command);
 		else
-			result = es_execute_registered(&call, tenant, type, command);
+			result = execute_registered(&call, tenant, type, command);
 		if (has_id)
 			store_result(tenant, &id, type, result);
 	}
@@ -181,8 +329,7 @@ es_get_command(PG_FUNCTION_ARGS)
 
 	es_validate_tenant_id(tenant);
 	if (PG_ARGISNULL(1))
-		es_raise(ERRCODE_ES_MALFORMED, "{\"argument\": \"command_id\"}",
-				 "command_id must not be null");
+		es_raise_null_argument("command_id");
 	es_call_begin(&call);
 	es_check_tenant(&call, tenant, ES_ACCESS_READ);
 	result = stored_result(tenant, PG_GETARG_UUID_P(1));

@@ -14,14 +14,15 @@
 
 #include "access.h"
 #include "catalog/pg_type.h"
+#include "docs.h"
 #include "errors.h"
-#include "es_saas.h"
 #include "funcapi.h"
 #include "handler.h"
-#include "runtime.h"
+#include "relation.h"
 #include "spi_util.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "validate.h"
 
 PG_FUNCTION_INFO_V1(es_doc_put);
 PG_FUNCTION_INFO_V1(es_doc_get);
@@ -37,18 +38,17 @@ doc_args(FunctionCallInfo fcinfo, char **tenant, char **collection, char **key)
 	*tenant = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
 	es_validate_tenant_id(*tenant);
 	if (PG_ARGISNULL(1))
-		es_raise(ERRCODE_ES_MALFORMED, "{\"argument\": \"collection\"}",
-				 "collection must not be null");
+		es_raise_null_argument("collection");
 	*collection = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	es_validate_stream(*collection);
 	if (key == NULL)
 		return;
 	if (PG_ARGISNULL(2))
-		es_raise(ERRCODE_ES_MALFORMED, "{\"argument\": \"key\"}", "key must not be null");
+		es_raise_null_argument("key");
 	*key = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	if ((*key)[0] == '\0' || strlen(*key) > ES_MAX_DOC_KEY_LEN)
-		es_raise(ERRCODE_ES_MALFORMED, "{\"argument\": \"key\", \"max_bytes\": 1024}",
-				 "key must be 1 to 1024 bytes long");
+		es_raise_malformed(es_fact_int(es_fact_argument("key"), "max_bytes", ES_MAX_DOC_KEY_LEN),
+						   "key must be 1 to %d bytes long", ES_MAX_DOC_KEY_LEN);
 }
 
 /* es_doc_put(tenant, collection, key, doc) */
@@ -66,17 +66,17 @@ es_doc_put(PG_FUNCTION_ARGS)
 
 	doc_args(fcinfo, &tenant, &collection, &key);
 	if (PG_ARGISNULL(3))
-		es_raise(ERRCODE_ES_MALFORMED, "{\"argument\": \"doc\"}", "doc must not be null");
+		es_raise_null_argument("doc");
 	doc = PG_GETARG_JSONB_P(3);
 	if (es_jsonb_depth(doc) > es_max_json_depth)
-		es_raise(ERRCODE_ES_INVALID, "{\"argument\": \"doc\"}",
-				 "doc is nested deeper than es_saas.max_json_depth (%d)", es_max_json_depth);
+		es_raise_invalid("document_too_deep", es_fact_argument("doc"),
+						 "doc is nested deeper than es_saas.max_json_depth (%d)", es_max_json_depth);
 
 	es_call_begin(&call);
 	es_check_tenant(&call, tenant,
 					es_projection_depth > 0 ? ES_ACCESS_READ : ES_ACCESS_WRITE);
 	es_plan(&plan,
-			"INSERT INTO es_saas.documents (tenant_id, collection, key, doc) "
+			"INSERT INTO " ES_SQL_DOCUMENTS " (tenant_id, collection, key, doc) "
 			"VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id, collection, key) "
 			"DO UPDATE SET doc = excluded.doc, updated_at = pg_catalog.now()",
 			4, types);
@@ -99,7 +99,7 @@ es_doc_lookup(const char *tenant, const char *collection, const char *key)
 	bool		isnull;
 
 	es_plan(&plan,
-			"SELECT doc FROM es_saas.documents WHERE tenant_id OPERATOR(pg_catalog.=) $1 "
+			"SELECT doc FROM " ES_SQL_DOCUMENTS " WHERE tenant_id OPERATOR(pg_catalog.=) $1 "
 			"AND collection OPERATOR(pg_catalog.=) $2 AND key OPERATOR(pg_catalog.=) $3",
 			3, types);
 	values[0] = CStringGetTextDatum(tenant);
@@ -148,7 +148,7 @@ es_doc_delete(PG_FUNCTION_ARGS)
 	es_check_tenant(&call, tenant,
 					es_projection_depth > 0 ? ES_ACCESS_READ : ES_ACCESS_WRITE);
 	es_plan(&plan,
-			"DELETE FROM es_saas.documents WHERE tenant_id OPERATOR(pg_catalog.=) $1 "
+			"DELETE FROM " ES_SQL_DOCUMENTS " WHERE tenant_id OPERATOR(pg_catalog.=) $1 "
 			"AND collection OPERATOR(pg_catalog.=) $2 AND key OPERATOR(pg_catalog.=) $3",
 			3, types);
 	values[0] = CStringGetTextDatum(tenant);
@@ -176,21 +176,20 @@ es_doc_find(PG_FUNCTION_ARGS)
 
 	doc_args(fcinfo, &tenant, &collection, NULL);
 	if (PG_ARGISNULL(2))
-		es_raise(ERRCODE_ES_MALFORMED, "{\"argument\": \"filter\"}", "filter must not be null");
+		es_raise_null_argument("filter");
 	filter = PG_GETARG_JSONB_P(2);
 	if (!JB_ROOT_IS_OBJECT(filter))
-		es_raise(ERRCODE_ES_INVALID, "{\"argument\": \"filter\"}",
-				 "filter must be a JSON object");
+		es_raise_invalid("invalid_filter", es_fact_argument("filter"),
+						 "filter must be a JSON object");
 	if (PG_ARGISNULL(3))
-		es_raise(ERRCODE_ES_MALFORMED, "{\"argument\": \"max_count\"}",
-				 "max_count must not be null");
+		es_raise_null_argument("max_count");
 	max_count = es_clamp_count(PG_GETARG_INT32(3));
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	es_call_begin(&call);
 	es_check_tenant(&call, tenant, ES_ACCESS_READ);
 	es_plan(&plan,
-			"SELECT doc FROM es_saas.documents WHERE tenant_id OPERATOR(pg_catalog.=) $1 "
+			"SELECT doc FROM " ES_SQL_DOCUMENTS " WHERE tenant_id OPERATOR(pg_catalog.=) $1 "
 			"AND collection OPERATOR(pg_catalog.=) $2 AND doc OPERATOR(pg_catalog.@>) $3 "
 			"ORDER BY key LIMIT $4",
 			4, types);

@@ -10,7 +10,6 @@
 #include "access/xact.h"
 #include "catalog/pg_proc.h"
 #include "errors.h"
-#include "es_saas.h"
 #include "handler.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -153,7 +152,8 @@ es_check_signature(Oid fn, const char *what, int nargs, const Oid *argtypes,
 	bool		ok;
 
 	if (!HeapTupleIsValid(tup))
-		es_raise(ERRCODE_ES_NOT_FOUND, "{}", "%s function %u does not exist", what, fn);
+		es_raise_not_found("function_not_found", NULL,
+						   "%s function %u does not exist", what, fn);
 	proc = (Form_pg_proc) GETSTRUCT(tup);
 	ok = proc->pronargs == nargs && proc->prorettype == rettype &&
 		!proc->proretset && proc->prokind == PROKIND_FUNCTION;
@@ -167,11 +167,10 @@ es_check_signature(Oid fn, const char *what, int nargs, const Oid *argtypes,
 		initStringInfo(&sig);
 		for (int i = 0; i < nargs; i++)
 			appendStringInfo(&sig, "%s%s", i ? ", " : "", format_type_be(argtypes[i]));
-		es_raise(ERRCODE_ES_INVALID,
-				 psprintf("{\"function\": %s, \"expected\": %s}",
-						  es_json_quote(format_procedure(fn)),
-						  es_json_quote(psprintf("(%s) returns %s", sig.data,
-												 format_type_be(rettype)))),
+		es_raise_invalid("invalid_handler_signature",
+						 es_fact_str(es_fact_str(es_facts(), "function", format_procedure(fn)),
+									 "expected", psprintf("(%s) returns %s", sig.data,
+														  format_type_be(rettype))),
 				 "%s function must take (%s) and return %s",
 				 what, sig.data, format_type_be(rettype));
 	}

@@ -8,7 +8,7 @@
  * the holder of the tenant's log lock reads the next position here and
  * stores the one after its rows before releasing the lock.
  *
- * Why the gap-safety argument of log.c still holds: the value only moves
+ * Why the gap-safety argument of positions.c still holds: the value only moves
  * under the log lock, after the rows are in the index, so a reader's bound
  * (read under the same lock) still covers only inserted rows.  A position
  * handed out to a transaction that later aborts would be a safe hole
@@ -28,14 +28,15 @@
 #include "postgres.h"
 
 #include "access/xact.h"
-#include "es_saas.h"
 #include "miscadmin.h"
 #include "port/atomics.h"
 #include "position_cache.h"
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
+#include "utils/guc.h"
 #include "utils/hsearch.h"
+#include "validate.h"
 
 #define ES_POSITION_PARTITIONS 16
 
@@ -103,9 +104,21 @@ position_cache_startup(void)
 	LWLockRelease(AddinShmemInitLock);
 }
 
+/*
+ * Define es_saas.position_cache_size and, while shared_preload_libraries
+ * are loaded, ask for the shared memory.  PGC_POSTMASTER variables can
+ * only be defined while preloading.
+ */
 void
 es_position_cache_init(void)
 {
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+	DefineCustomIntVariable("es_saas.position_cache_size",
+							"Tenants whose next log position is kept in shared memory (0: off).",
+							"Needs es_saas in shared_preload_libraries.",
+							&es_position_cache_size,
+							16384, 0, 1024 * 1024, PGC_POSTMASTER, 0, NULL, NULL, NULL);
 	if (es_position_cache_size == 0)
 		return;
 	prev_shmem_request_hook = shmem_request_hook;

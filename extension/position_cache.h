@@ -17,7 +17,7 @@
 
 extern int	es_position_cache_size;
 
-/* from _PG_init while shared_preload_libraries are loaded */
+/* from _PG_init: the GUC and, when preloading, the shared memory */
 extern void es_position_cache_init(void);
 
 /* 0 when the tenant has no entry (or there is no cache) */

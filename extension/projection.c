@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * projection.c
- *	  Inline projections, rebuilds and es_projection_status.
+ *	  Inline projections and the after-append hook (runtime layer), with
+ *	  the entry points es_rebuild_projection and es_projection_status.
  *
  * Inline projections run inside the appending transaction, after the rows
  * are in and the log lock is released, as the appending role: the read
@@ -19,11 +20,14 @@
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "errors.h"
-#include "es_saas.h"
 #include "funcapi.h"
 #include "handler.h"
+#include "locks.h"
+#include "projection.h"
 #include "read.h"
-#include "runtime.h"
+#include "registry.h"
+#include "relation.h"
+#include "worker.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
@@ -54,8 +58,8 @@ apply_event(EsProjection *proj, Oid role, const char *tenant, Jsonb *event)
 	PG_END_TRY();
 }
 
-void
-es_run_inline_projections(EsCall *call, const char *tenant, const char *stream,
+static void
+run_inline_projections(EsCall *call, const char *tenant, const char *stream,
 						  EsEventInput *events, int nevents, EsAppendResult *result)
 {
 	List	   *projections = es_inline_projections();
@@ -89,6 +93,20 @@ es_run_inline_projections(EsCall *call, const char *tenant, const char *stream,
 			apply_event(proj, call->caller, tenant, event);
 		}
 	}
+}
+
+/*
+ * The runtime's after-append hook: inline projections, then the worker
+ * wake-up at commit.  An idempotent replay wrote nothing: nothing runs.
+ */
+void
+es_after_append(EsCall *call, const char *tenant, const char *stream,
+				EsEventInput *events, int nevents, EsAppendResult *result)
+{
+	if (result->replayed)
+		return;
+	run_inline_projections(call, tenant, stream, events, nevents, result);
+	es_worker_wake_at_commit();
 }
 
 static Jsonb *
@@ -134,17 +152,17 @@ reset_tenant(EsProjection *proj, const char *tenant)
 	values[0] = CStringGetTextDatum(tenant);
 	values[1] = CStringGetTextDatum(proj->name);
 	es_plan(&clear_docs,
-			"DELETE FROM es_saas.documents WHERE tenant_id OPERATOR(pg_catalog.=) $1 "
+			"DELETE FROM " ES_SQL_DOCUMENTS " WHERE tenant_id OPERATOR(pg_catalog.=) $1 "
 			"AND collection OPERATOR(pg_catalog.=) $2", 2, types);
 	es_exec(clear_docs, values, NULL, false, 0);
 	es_plan(&reset_checkpoint,
-			"INSERT INTO es_saas.projection_checkpoints (tenant_id, projection) "
+			"INSERT INTO " ES_SQL_PROJECTION_CHECKPOINTS " (tenant_id, projection) "
 			"VALUES ($1, $2) ON CONFLICT (tenant_id, projection) DO UPDATE SET "
 			"position = 0, attempts = 0, errors = 0, last_error = NULL, retry_at = NULL, "
 			"stopped = false, updated_at = pg_catalog.now()", 2, types);
 	es_exec(reset_checkpoint, values, NULL, false, 0);
 	es_plan(&clear_dead,
-			"DELETE FROM es_saas.dead_letters WHERE tenant_id OPERATOR(pg_catalog.=) $1 "
+			"DELETE FROM " ES_SQL_DEAD_LETTERS " WHERE tenant_id OPERATOR(pg_catalog.=) $1 "
 			"AND projection OPERATOR(pg_catalog.=) $2", 2, types);
 	es_exec(clear_dead, values, NULL, false, 0);
 }
@@ -191,7 +209,7 @@ es_rebuild_projection(PG_FUNCTION_ARGS)
 	EsCall		call;
 
 	if (PG_ARGISNULL(0))
-		es_raise(ERRCODE_ES_MALFORMED, "{\"argument\": \"name\"}", "name must not be null");
+		es_raise_null_argument("name");
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	if (tenant)
 		es_validate_tenant_id(tenant);
@@ -200,9 +218,7 @@ es_rebuild_projection(PG_FUNCTION_ARGS)
 	es_require_admin(&call, false);
 	proj = es_lookup_projection(name);
 	if (proj == NULL)
-		es_raise(ERRCODE_ES_NOT_FOUND,
-				 psprintf("{\"projection\": %s}", es_json_quote(name)),
-				 "projection \"%s\" is not registered", name);
+		es_raise_projection_not_registered(name);
 	if (tenant)
 	{
 		es_check_tenant(&call, tenant, ES_ACCESS_READ);
@@ -212,7 +228,7 @@ es_rebuild_projection(PG_FUNCTION_ARGS)
 	{
 		uint64		n;
 
-		es_plan(&all_tenants, "SELECT tenant_id FROM es_saas.tenants ORDER BY tenant_id", 0, NULL);
+		es_plan(&all_tenants, "SELECT tenant_id FROM " ES_SQL_TENANTS " ORDER BY tenant_id", 0, NULL);
 		n = es_exec(all_tenants, NULL, NULL, false, 0);
 		for (uint64 i = 0; i < n; i++)
 		{
@@ -263,7 +279,7 @@ es_projection_status(PG_FUNCTION_ARGS)
 			"  'lag', CASE WHEN p.mode OPERATOR(pg_catalog.=) 'inline' THEN 0"
 			"              ELSE h.head OPERATOR(pg_catalog.-) COALESCE(c.position, 0) END,"
 			"  'errors', COALESCE(c.errors, 0), 'last_error', c.last_error,"
-			"  'dead_letters', (SELECT pg_catalog.count(*) FROM es_saas.dead_letters d"
+			"  'dead_letters', (SELECT pg_catalog.count(*) FROM " ES_SQL_DEAD_LETTERS " d"
 			"     WHERE d.tenant_id OPERATOR(pg_catalog.=) t.tenant_id"
 			"     AND d.projection OPERATOR(pg_catalog.=) p.name),"
 			"  'status', CASE WHEN p.mode OPERATOR(pg_catalog.=) 'inline' THEN 'inline'"
@@ -271,13 +287,13 @@ es_projection_status(PG_FUNCTION_ARGS)
 			"                 WHEN c.retry_at IS NOT NULL THEN 'retrying'"
 			"                 ELSE 'running' END,"
 			"  'updated_at', c.updated_at), p.mode OPERATOR(pg_catalog.=) 'async' "
-			"FROM es_saas.projections p CROSS JOIN es_saas.tenants t "
-			"LEFT JOIN es_saas.projection_checkpoints c "
+			"FROM " ES_SQL_PROJECTIONS " p CROSS JOIN " ES_SQL_TENANTS " t "
+			"LEFT JOIN " ES_SQL_PROJECTION_CHECKPOINTS " c "
 			"  ON c.tenant_id OPERATOR(pg_catalog.=) t.tenant_id"
 			"  AND c.projection OPERATOR(pg_catalog.=) p.name "
 			"CROSS JOIN LATERAL (SELECT COALESCE(pg_catalog.max(e.position), 0) AS head"
-			"  FROM es_saas.events e WHERE e.tenant_id OPERATOR(pg_catalog.=) t.tenant_id) h "
-			"WHERE $2 OR EXISTS (SELECT FROM es_saas.tenant_grants g"
+			"  FROM " ES_SQL_EVENTS " e WHERE e.tenant_id OPERATOR(pg_catalog.=) t.tenant_id) h "
+			"WHERE $2 OR EXISTS (SELECT FROM " ES_SQL_TENANT_GRANTS " g"
 			"  WHERE g.tenant_id OPERATOR(pg_catalog.=) t.tenant_id"
 			"  AND pg_catalog.pg_has_role($1, g.role, 'USAGE')) "
 			"ORDER BY p.name, t.tenant_id",

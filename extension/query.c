@@ -16,16 +16,19 @@
 #include "postgres.h"
 
 #include "access.h"
-#include "errors.h"
-#include "es_saas.h"
 #include "access/xact.h"
+#include "docs.h"
+#include "errors.h"
 #include "handler.h"
+#include "query.h"
 #include "read.h"
-#include "runtime.h"
+#include "registry.h"
 #include "spi_util.h"
-#include "utils/timestamp.h"
+#include "state.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/timestamp.h"
+#include "validate.h"
 
 PG_FUNCTION_INFO_V1(es_query);
 
@@ -63,9 +66,7 @@ nonneg_field(Jsonb *query, const char *key, int64 dflt)
 	if (!es_jsonb_int_field(query, key, &value))
 		return dflt;
 	if (value < 0)
-		es_raise(ERRCODE_ES_MALFORMED,
-				 psprintf("{\"field\": %s}", es_json_quote(key)),
-				 "%s must not be negative", key);
+		es_raise_negative_field(key);
 	return value;
 }
 
@@ -75,6 +76,16 @@ limit_field(Jsonb *query)
 	int64		limit = nonneg_field(query, "limit", DEFAULT_LIMIT);
 
 	return es_clamp_count((int32) Min(limit, PG_INT32_MAX));
+}
+
+/* ES422: as_of_time is not a timestamp */
+static void raise_bad_time(void) pg_attribute_noreturn();
+
+static void
+raise_bad_time(void)
+{
+	es_raise_invalid("invalid_query", es_fact_field("as_of_time"),
+					 "as_of_time must be a timestamp (ISO 8601)");
 }
 
 typedef struct TimeParse
@@ -102,8 +113,7 @@ parse_time(const char *text)
 	ErrorData  *edata;
 
 	if (!es_try(time_parse_call, &tp, &edata))
-		es_raise(ERRCODE_ES_INVALID, "{\"field\": \"as_of_time\"}",
-				 "as_of_time must be a timestamp (ISO 8601)");
+		raise_bad_time();
 	return tp.result;
 }
 
@@ -125,21 +135,17 @@ state_query(EsCall *call, const char *tenant, Jsonb *query)
 	es_validate_stream(stream);
 	has_version = es_jsonb_int_field(query, "as_of_version", &max_version);
 	if (has_version && max_version < 0)
-		es_raise(ERRCODE_ES_MALFORMED, "{\"field\": \"as_of_version\"}",
-				 "as_of_version must not be negative");
+		es_raise_negative_field("as_of_version");
 	if (has_time && time_text == NULL)
-		es_raise(ERRCODE_ES_INVALID, "{\"field\": \"as_of_time\"}",
-				 "as_of_time must be a timestamp (ISO 8601)");
+		raise_bad_time();
 	if (has_time && has_version)
-		es_raise(ERRCODE_ES_INVALID, "{\"field\": \"as_of_time\"}",
-				 "give as_of_version or as_of_time, not both");
+		es_raise_invalid("invalid_query", es_fact_field("as_of_time"),
+						 "give as_of_version or as_of_time, not both");
 	if (has_time)
 		max_time = parse_time(time_text);
 	category = es_stream_category(stream);
 	if (!es_registry_installed() || !es_lookup_aggregate(category, &agg))
-		es_raise(ERRCODE_ES_INVALID,
-				 psprintf("{\"category\": %s}", es_json_quote(category)),
-				 "no aggregate is registered for category \"%s\"", category);
+		es_raise_aggregate_not_registered(category);
 	es_load_state(call, tenant, stream, &agg, max_version, has_time ? &max_time : NULL, &st);
 
 	initStringInfo(&buf);
@@ -158,14 +164,12 @@ projection_query(const char *tenant, Jsonb *query)
 	Jsonb	   *doc;
 
 	if (!es_registry_installed() || es_lookup_projection(name) == NULL)
-		es_raise(ERRCODE_ES_NOT_FOUND,
-				 psprintf("{\"projection\": %s}", es_json_quote(name)),
-				 "projection \"%s\" is not registered", name);
+		es_raise_projection_not_registered(name);
 	doc = es_doc_lookup(tenant, name, key);
 	if (doc == NULL)
-		es_raise(ERRCODE_ES_NOT_FOUND,
-				 psprintf("{\"projection\": %s, \"key\": %s}", es_json_quote(name), es_json_quote(key)),
-				 "projection \"%s\" has no document \"%s\"", name, key);
+		es_raise_not_found("document_not_found",
+						   es_fact_str(es_fact_str(es_facts(), "projection", name), "key", key),
+						   "projection \"%s\" has no document \"%s\"", name, key);
 	return doc;
 }
 
@@ -186,9 +190,8 @@ other_query(EsCall *call, const char *tenant, const char *type, Jsonb *query)
 
 	fn = es_registry_installed() ? es_lookup_query(type) : InvalidOid;
 	if (!OidIsValid(fn))
-		es_raise(ERRCODE_ES_INVALID,
-				 psprintf("{\"type\": %s}", es_json_quote(type)),
-				 "unknown query type \"%s\"", type);
+		es_raise_invalid("unknown_query_type", es_fact_str(es_facts(), "type", type),
+						 "unknown query type \"%s\"", type);
 	params_value = es_jsonb_field(query, "params");
 	if (params_value == NULL || params_value->type == jbvNull)
 		params = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")));
@@ -196,8 +199,8 @@ other_query(EsCall *call, const char *tenant, const char *type, Jsonb *query)
 			 JsonContainerIsObject(params_value->val.binary.data))
 		params = JsonbValueToJsonb(params_value);
 	else
-		es_raise(ERRCODE_ES_INVALID, "{\"field\": \"params\"}",
-				 "params must be a JSON object");
+		es_raise_invalid("invalid_query", es_fact_field("params"),
+						 "params must be a JSON object");
 	result = es_call_handler(fn, call->caller, tenant, CStringGetTextDatum(tenant),
 							 JsonbPGetDatum(params), &isnull);
 	if (isnull)
@@ -222,8 +225,8 @@ es_query(PG_FUNCTION_ARGS)
 
 	es_validate_tenant_id(tenant);
 	if (query == NULL || !JB_ROOT_IS_OBJECT(query))
-		es_raise(ERRCODE_ES_INVALID, "{\"argument\": \"query\"}",
-				 "query must be a JSON object");
+		es_raise_invalid("invalid_query", es_fact_argument("query"),
+						 "query must be a JSON object");
 	type = es_jsonb_required_text(query, "type");
 
 	es_call_begin(&call);

@@ -1,7 +1,11 @@
 /*-------------------------------------------------------------------------
  *
  * read.h
- *	  Index scans of the event log, feeding a sink one event at a time.
+ *	  The scan engine of the event log (storage layer): index scans of the
+ *	  event table, feeding a sink one event at a time.
+ *
+ * Callers have checked access (es_check_tenant).  Stream scans use the
+ * transaction snapshot; log and category scans are gap-safe (positions.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -10,10 +14,10 @@
 
 #include "postgres.h"
 
-#include "access/skey.h"
-#include "es_saas.h"
-#include "utils/relcache.h"
-#include "utils/snapshot.h"
+#include "utils/jsonb.h"
+
+/* Columns of the es_event output type, in contract order */
+#define ES_EVENT_NATTS 8
 
 /* Called with the ES_EVENT_NATTS columns of the es_event type; false stops the scan */
 typedef bool (*EsEventSink) (void *arg, Datum *values);
@@ -24,13 +28,13 @@ extern int	es_scan_stream(const char *tenant, const char *stream,
 extern int	es_scan_log(const char *tenant, const char *category,
 						int64 after_position, int max_count,
 						EsEventSink sink, void *arg);
-extern void es_init_text_key(ScanKey key, AttrNumber attno, Relation index,
-							 const char *value);
-extern int64 es_index_last_int8(Relation heap, Relation index, ScanKey keys,
-								int nkeys, Snapshot snapshot,
-								AttrNumber indexatt, AttrNumber heapatt);
+
+/*
+ * Version of the stream's last event (0: none), as of the transaction
+ * snapshot, or as of now (latest) for appenders holding the stream lock.
+ */
 extern int64 es_current_stream_version(const char *tenant, const char *stream,
-										bool latest);
+									   bool latest);
 
 /* The event as a jsonb object with the contract's keys */
 extern Jsonb *es_event_to_jsonb(Datum *values);

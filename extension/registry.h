@@ -2,7 +2,7 @@
  *
  * registry.h
  *	  Lookups in the application registry (aggregates, commands, queries,
- *	  projections).  SPI must be connected.
+ *	  projections), runtime layer.  SPI must be connected (es_call_begin).
  *
  *-------------------------------------------------------------------------
  */
@@ -44,13 +44,5 @@ extern bool es_projection_wants(EsProjection *proj, const char *type);
 
 /* Inline projections, cached per backend until the registry changes */
 extern List *es_inline_projections(void);
-
-/* True when the library was loaded by shared_preload_libraries */
-extern bool es_preloaded;
-
-/* Are async projection workers configured to run?  (else warn) */
-#define ES_WORKERS_CONFIGURED() (es_preloaded && es_worker_count > 0)
-#define ES_NO_WORKER_HINT \
-	"Add es_saas to shared_preload_libraries with es_saas.worker_count above 0, and restart the server."
 
 #endif							/* ES_REGISTRY_H */

@@ -7,82 +7,20 @@
  */
 #include "postgres.h"
 
-#include "catalog/namespace.h"
 #include "catalog/pg_class.h"
-#include "es_saas.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "relation.h"
 #include "spi_util.h"
 #include "utils/datum.h"
-#include "utils/inval.h"
 #include "utils/memutils.h"
-#include "utils/lsyscache.h"
 #include "utils/syscache.h"
-
-/*
- * Oids of es_saas relations, looked up once: every append opens several.
- * Emptied by any relcache invalidation of a cached relation (DROP
- * EXTENSION) or of everything.
- */
-#define ES_RELID_CACHE 16
-
-typedef struct RelidCacheEntry
-{
-	char		relname[NAMEDATALEN];
-	Oid			relid;
-} RelidCacheEntry;
-
-static RelidCacheEntry relid_cache[ES_RELID_CACHE];
-static int	relid_cache_used = 0;
-static bool relid_callback_registered = false;
-
-static void
-relid_cache_inval(Datum arg, Oid relid)
-{
-	for (int i = 0; i < relid_cache_used; i++)
-		if (relid == InvalidOid || relid_cache[i].relid == relid)
-		{
-			relid_cache_used = 0;
-			return;
-		}
-}
-
-/* Oid of es_saas.<relname>; cannot-happen error when the schema is damaged. */
-Oid
-es_relid(const char *relname)
-{
-	Oid			nsp;
-	Oid			relid;
-
-	for (int i = 0; i < relid_cache_used; i++)
-		if (strcmp(relid_cache[i].relname, relname) == 0)
-			return relid_cache[i].relid;
-
-	nsp = get_namespace_oid(ES_SCHEMA, false);
-	relid = get_relname_relid(relname, nsp);
-	if (!OidIsValid(relid))
-		elog(ERROR, "relation \"%s.%s\" of extension es_saas does not exist",
-			 ES_SCHEMA, relname);
-
-	if (!relid_callback_registered)
-	{
-		CacheRegisterRelcacheCallback(relid_cache_inval, (Datum) 0);
-		relid_callback_registered = true;
-	}
-	if (relid_cache_used < ES_RELID_CACHE)
-	{
-		strlcpy(relid_cache[relid_cache_used].relname, relname, NAMEDATALEN);
-		relid_cache[relid_cache_used].relid = relid;
-		relid_cache_used++;
-	}
-	return relid;
-}
 
 /* Owner of the extension's tables; it must be a superuser (RLS bypass). */
 Oid
 es_table_owner(void)
 {
-	Oid			relid = es_relid("events");
+	Oid			relid = es_relid(ES_REL_EVENTS);
 	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
 	Oid			owner;
 

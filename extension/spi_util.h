@@ -46,8 +46,7 @@ extern Datum es_result_copy(int row, int col, bool *isnull);
 /* Memory context that outlives the current SPI connection */
 extern MemoryContext es_upper_context(void);
 
-/* Oids of the extension's relations (looked up by name each call) */
-extern Oid	es_relid(const char *relname);
+/* Owner of the extension's tables (a superuser, else an error) */
 extern Oid	es_table_owner(void);
 
 #endif							/* ES_SPI_UTIL_H */

@@ -16,22 +16,25 @@
 
 #include "access.h"
 #include "access/xact.h"
-#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "errors.h"
-#include "es_saas.h"
 #include "funcapi.h"
+#include "locks.h"
 #include "miscadmin.h"
 #include "position_cache.h"
+#include "relation.h"
 #include "spi_util.h"
+#include "tenant.h"
 #include "storage/proc.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
-#include "utils/timestamp.h"
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
+#include "validate.h"
 
 PG_FUNCTION_INFO_V1(es_create_tenant);
 PG_FUNCTION_INFO_V1(es_get_tenant);
@@ -44,9 +47,12 @@ PG_FUNCTION_INFO_V1(es_revoke_tenant);
 PG_FUNCTION_INFO_V1(es_current_tenant);
 PG_FUNCTION_INFO_V1(es_events_immutable);
 
-#define TENANT_JSON \
-	"pg_catalog.jsonb_build_object('id', t.tenant_id, 'name', t.name, " \
-	"'status', t.status, 'created_at', t.created_at, 'settings', t.settings)"
+/*
+ * The columns of a tenant's JSON, in tenant_row_json's order.  Plain
+ * columns, also in RETURNING: the JSON is built in C, so no statement
+ * evaluates a non-immutable expression per row (distribution-friendly).
+ */
+#define TENANT_COLUMNS "t.tenant_id, t.name, t.status, t.created_at, t.settings"
 
 /* Tenant whose rows es_delete_tenant is erasing; NULL otherwise */
 static char *purging_tenant = NULL;
@@ -57,31 +63,46 @@ text_arg(FunctionCallInfo fcinfo, int argno)
 	return PG_ARGISNULL(argno) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(argno));
 }
 
-static void
-raise_unknown_tenant(const char *tenant)
+/* Row i of the last SPI result (TENANT_COLUMNS) as the tenant's jsonb. */
+static Jsonb *
+tenant_row_json(uint64 i)
 {
-	es_raise(ERRCODE_ES_NOT_FOUND,
-			 psprintf("{\"tenant\": %s}", es_json_quote(tenant)),
-			 "tenant \"%s\" does not exist", tenant);
+	JsonbParseState *state = NULL;
+	bool		isnull;
+	Datum		d;
+
+	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	es_jsonb_push_string(&state, "id", TextDatumGetCString(es_result_datum(i, 1, &isnull)));
+	d = es_result_datum(i, 2, &isnull);
+	es_jsonb_push_string(&state, "name", isnull ? NULL : TextDatumGetCString(d));
+	es_jsonb_push_string(&state, "status", TextDatumGetCString(es_result_datum(i, 3, &isnull)));
+	d = es_result_datum(i, 4, &isnull);
+	es_jsonb_push_string(&state, "created_at",
+						 isnull ? NULL : JsonEncodeDateTime(NULL, d, TIMESTAMPTZOID, NULL));
+	d = es_result_datum(i, 5, &isnull);
+	if (isnull)
+		es_jsonb_push_string(&state, "settings", NULL);
+	else
+		es_jsonb_push_jsonb(&state, "settings", DatumGetJsonbP(d));
+	return JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, NULL));
 }
 
-/* The tenant as jsonb, copied out of SPI; NULL when it does not exist. */
+/* The tenant as jsonb, built out of SPI; NULL when it does not exist. */
 static Jsonb *
 tenant_json(const char *tenant)
 {
 	static SPIPlanPtr plan = NULL;
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		values[1];
-	bool		isnull;
 
 	es_plan(&plan,
-			"SELECT " TENANT_JSON " FROM es_saas.tenants t "
+			"SELECT " TENANT_COLUMNS " FROM " ES_SQL_TENANTS " t "
 			"WHERE t.tenant_id OPERATOR(pg_catalog.=) $1",
 			1, argtypes);
 	values[0] = CStringGetTextDatum(tenant);
 	if (es_exec(plan, values, NULL, false, 1) == 0)
 		return NULL;
-	return DatumGetJsonbP(es_result_copy(0, 1, &isnull));
+	return tenant_row_json(0);
 }
 
 /* es_create_tenant(tenant text, name text, settings jsonb) returns jsonb */
@@ -95,7 +116,6 @@ es_create_tenant(PG_FUNCTION_ARGS)
 	char		nulls[3] = {' ', ' ', ' '};
 	Jsonb	   *settings = NULL;
 	Jsonb	   *result;
-	bool		isnull;
 	EsCall		call;
 
 	es_validate_tenant_id(tenant);
@@ -103,16 +123,16 @@ es_create_tenant(PG_FUNCTION_ARGS)
 	{
 		settings = PG_GETARG_JSONB_P(2);
 		if (!JB_ROOT_IS_OBJECT(settings))
-			es_raise(ERRCODE_ES_INVALID, "{\"argument\": \"settings\"}",
-					 "settings must be a JSON object");
+			es_raise_invalid("invalid_settings", es_fact_argument("settings"),
+							 "settings must be a JSON object");
 	}
 
 	es_call_begin(&call);
 	es_require_admin(&call, true);
 	es_plan(&plan,
-			"INSERT INTO es_saas.tenants AS t (tenant_id, name, settings) "
+			"INSERT INTO " ES_SQL_TENANTS " AS t (tenant_id, name, settings) "
 			"VALUES ($1, $2, COALESCE($3, '{}'::pg_catalog.jsonb)) "
-			"ON CONFLICT DO NOTHING RETURNING " TENANT_JSON,
+			"ON CONFLICT DO NOTHING RETURNING " TENANT_COLUMNS,
 			3, argtypes);
 	values[0] = CStringGetTextDatum(tenant);
 	values[1] = PG_ARGISNULL(1) ? (Datum) 0 : PG_GETARG_DATUM(1);
@@ -120,10 +140,9 @@ es_create_tenant(PG_FUNCTION_ARGS)
 	values[2] = settings ? JsonbPGetDatum(settings) : (Datum) 0;
 	nulls[2] = settings ? ' ' : 'n';
 	if (es_exec(plan, values, nulls, false, 0) == 0)
-		es_raise(ERRCODE_ES_CONFLICT,
-				 psprintf("{\"tenant\": %s}", es_json_quote(tenant)),
-				 "tenant \"%s\" already exists", tenant);
-	result = DatumGetJsonbP(es_result_copy(0, 1, &isnull));
+		es_raise_conflict("tenant_exists", es_fact_str(es_facts(), "tenant", tenant),
+						  "tenant \"%s\" already exists", tenant);
+	result = tenant_row_json(0);
 	es_call_end(&call);
 	PG_RETURN_JSONB_P(result);
 }
@@ -141,7 +160,7 @@ es_get_tenant(PG_FUNCTION_ARGS)
 	es_check_tenant(&call, tenant, ES_ACCESS_READ);
 	result = tenant_json(tenant);
 	if (result == NULL)
-		raise_unknown_tenant(tenant);
+		es_raise_tenant_not_found(tenant);
 	es_call_end(&call);
 	PG_RETURN_JSONB_P(result);
 }
@@ -163,15 +182,15 @@ es_list_tenants(PG_FUNCTION_ARGS)
 	if (es_role_is_admin(call.caller) || es_role_is_gateway(call.caller))
 	{
 		es_plan(&all_plan,
-				"SELECT " TENANT_JSON " FROM es_saas.tenants t ORDER BY t.tenant_id",
+				"SELECT " TENANT_COLUMNS " FROM " ES_SQL_TENANTS " t ORDER BY t.tenant_id",
 				0, NULL);
 		n = es_exec(all_plan, NULL, NULL, true, 0);
 	}
 	else
 	{
 		es_plan(&granted_plan,
-				"SELECT " TENANT_JSON " FROM es_saas.tenants t "
-				"WHERE EXISTS (SELECT FROM es_saas.tenant_grants g "
+				"SELECT " TENANT_COLUMNS " FROM " ES_SQL_TENANTS " t "
+				"WHERE EXISTS (SELECT FROM " ES_SQL_TENANT_GRANTS " g "
 				"JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) g.role "
 				"WHERE g.tenant_id OPERATOR(pg_catalog.=) t.tenant_id "
 				"AND pg_catalog.pg_has_role($1, r.oid, 'USAGE')) "
@@ -182,8 +201,8 @@ es_list_tenants(PG_FUNCTION_ARGS)
 	}
 	for (uint64 i = 0; i < n; i++)
 	{
-		bool		isnull;
-		Datum		row = es_result_datum(i, 1, &isnull);
+		bool		isnull = false;
+		Datum		row = JsonbPGetDatum(tenant_row_json(i));
 
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &row, &isnull);
 	}
@@ -200,7 +219,6 @@ set_status(FunctionCallInfo fcinfo, const char *status)
 	char	   *tenant = text_arg(fcinfo, 0);
 	Datum		values[2];
 	Jsonb	   *result;
-	bool		isnull;
 	EsCall		call;
 
 	es_validate_tenant_id(tenant);
@@ -208,14 +226,14 @@ set_status(FunctionCallInfo fcinfo, const char *status)
 	es_require_admin(&call, false);
 	es_lock(ES_LOCK_TENANT_STATE, tenant, NULL, 0, ExclusiveLock);
 	es_plan(&plan,
-			"UPDATE es_saas.tenants AS t SET status = $2 "
-			"WHERE t.tenant_id OPERATOR(pg_catalog.=) $1 RETURNING " TENANT_JSON,
+			"UPDATE " ES_SQL_TENANTS " AS t SET status = $2 "
+			"WHERE t.tenant_id OPERATOR(pg_catalog.=) $1 RETURNING " TENANT_COLUMNS,
 			2, argtypes);
 	values[0] = CStringGetTextDatum(tenant);
 	values[1] = CStringGetTextDatum(status);
 	if (es_exec(plan, values, NULL, false, 0) == 0)
-		raise_unknown_tenant(tenant);
-	result = DatumGetJsonbP(es_result_copy(0, 1, &isnull));
+		es_raise_tenant_not_found(tenant);
+	result = tenant_row_json(0);
 	es_tenants_changed();
 	es_call_end(&call);
 	PG_RETURN_JSONB_P(result);
@@ -271,17 +289,17 @@ es_delete_tenant(PG_FUNCTION_ARGS)
 	es_require_admin(&call, false);
 	es_lock(ES_LOCK_TENANT_STATE, tenant, NULL, 0, ExclusiveLock);
 	if (tenant_json(tenant) == NULL)
-		raise_unknown_tenant(tenant);
+		es_raise_tenant_not_found(tenant);
 
 	/* until commit, nobody may cache the positions being erased */
 	es_lock(ES_LOCK_LOG, tenant, NULL, 0, ExclusiveLock);
-	es_position_cache_forget(es_relid("events"), tenant);
+	es_position_cache_forget(es_relid(ES_REL_EVENTS), tenant);
 
 	purging_tenant = MemoryContextStrdup(TopTransactionContext, tenant);
 	PG_TRY();
 	{
 		events_deleted = purge_table(&plans[0],
-									 "DELETE FROM es_saas.events "
+									 "DELETE FROM " ES_SQL_EVENTS " "
 									 "WHERE tenant_id OPERATOR(pg_catalog.=) $1", tenant);
 	}
 	PG_FINALLY();
@@ -290,23 +308,21 @@ es_delete_tenant(PG_FUNCTION_ARGS)
 	}
 	PG_END_TRY();
 	purge_table(&plans[1],
-				"DELETE FROM es_saas.commands WHERE tenant_id OPERATOR(pg_catalog.=) $1",
+				"DELETE FROM " ES_SQL_COMMANDS " WHERE tenant_id OPERATOR(pg_catalog.=) $1",
 				tenant);
 	/* tables of the CQRS runtime (1.1 on) */
 	for (size_t i = 0; i < lengthof(runtime_tables); i++)
 	{
-		Oid			nsp = get_namespace_oid(ES_SCHEMA, false);
-
-		if (OidIsValid(get_relname_relid(runtime_tables[i], nsp)))
+		if (es_relation_exists(runtime_tables[i]))
 			purge_table(&runtime_plans[i],
-						psprintf("DELETE FROM es_saas.%s WHERE tenant_id OPERATOR(pg_catalog.=) $1",
+						psprintf("DELETE FROM " ES_SCHEMA ".%s WHERE tenant_id OPERATOR(pg_catalog.=) $1",
 								 runtime_tables[i]), tenant);
 	}
 	purge_table(&plans[2],
-				"DELETE FROM es_saas.tenant_grants WHERE tenant_id OPERATOR(pg_catalog.=) $1",
+				"DELETE FROM " ES_SQL_TENANT_GRANTS " WHERE tenant_id OPERATOR(pg_catalog.=) $1",
 				tenant);
 	purge_table(&plans[3],
-				"DELETE FROM es_saas.tenants WHERE tenant_id OPERATOR(pg_catalog.=) $1",
+				"DELETE FROM " ES_SQL_TENANTS " WHERE tenant_id OPERATOR(pg_catalog.=) $1",
 				tenant);
 	es_tenants_changed();
 	es_call_end(&call);
@@ -325,14 +341,12 @@ role_arg(FunctionCallInfo fcinfo)
 	Oid			roleid;
 
 	if (PG_ARGISNULL(0))
-		es_raise(ERRCODE_ES_MALFORMED, "{\"argument\": \"role\"}",
-				 "role must not be null");
+		es_raise_null_argument("role");
 	role = pstrdup(NameStr(*PG_GETARG_NAME(0)));
 	roleid = get_role_oid(role, true);
 	if (!OidIsValid(roleid))
-		es_raise(ERRCODE_ES_NOT_FOUND,
-				 psprintf("{\"role\": %s}", es_json_quote(role)),
-				 "role \"%s\" does not exist", role);
+		es_raise_not_found("role_not_found", es_fact_str(es_facts(), "role", role),
+						   "role \"%s\" does not exist", role);
 	return roleid;
 }
 
@@ -352,13 +366,13 @@ change_grant(FunctionCallInfo fcinfo, bool grant)
 	es_call_begin(&call);
 	es_require_admin(&call, false);
 	if (tenant_json(tenant) == NULL)
-		raise_unknown_tenant(tenant);
+		es_raise_tenant_not_found(tenant);
 	values[0] = CStringGetTextDatum(tenant);
 	values[1] = ObjectIdGetDatum(role);
 	if (grant)
 	{
 		es_plan(&grant_plan,
-				"INSERT INTO es_saas.tenant_grants (tenant_id, role) "
+				"INSERT INTO " ES_SQL_TENANT_GRANTS " (tenant_id, role) "
 				"VALUES ($1, $2) ON CONFLICT DO NOTHING",
 				2, argtypes);
 		es_exec(grant_plan, values, NULL, false, 0);
@@ -366,7 +380,7 @@ change_grant(FunctionCallInfo fcinfo, bool grant)
 	else
 	{
 		es_plan(&revoke_plan,
-				"DELETE FROM es_saas.tenant_grants "
+				"DELETE FROM " ES_SQL_TENANT_GRANTS " "
 				"WHERE tenant_id OPERATOR(pg_catalog.=) $1 "
 				"AND role OPERATOR(pg_catalog.=) $2",
 				2, argtypes);
@@ -469,6 +483,6 @@ es_events_immutable(PG_FUNCTION_ARGS)
 		if (!isnull && strcmp(TextDatumGetCString(t), purging_tenant) == 0)
 			return PointerGetDatum(trigdata->tg_trigtuple);
 	}
-	es_raise(ERRCODE_ES_FORBIDDEN, "{\"table\": \"es_saas.events\"}",
-			 "events are immutable: UPDATE, DELETE and TRUNCATE are not allowed");
+	es_raise_forbidden("events_immutable", es_fact_str(es_facts(), "table", ES_SQL_EVENTS),
+					   "events are immutable: UPDATE, DELETE and TRUNCATE are not allowed");
 }

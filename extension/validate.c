@@ -12,11 +12,56 @@
 #include "postgres.h"
 
 #include "errors.h"
-#include "es_saas.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/jsonb.h"
 #include "utils/uuid.h"
+#include "utils/json.h"
+#include "validate.h"
+
+#include <limits.h>
+
+int			es_max_batch_events = 1000;
+int			es_max_event_bytes = 1024 * 1024;
+int			es_max_read_count = 10000;
+int			es_max_json_depth = 100;
+
+void
+es_validate_init(void)
+{
+	DefineCustomIntVariable("es_saas.max_batch_events",
+							"Maximum number of events in one append.",
+							"Larger batches are refused with ES429.",
+							&es_max_batch_events,
+							1000, 1, 1000000,
+							PGC_SUSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("es_saas.max_event_bytes",
+							"Maximum size of one event: data plus metadata as JSON text.",
+							"Larger events are refused with ES429.",
+							&es_max_event_bytes,
+							1024 * 1024, 64, 256 * 1024 * 1024,
+							PGC_SUSET, GUC_UNIT_BYTE,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("es_saas.max_read_count",
+							"Cap on max_count of the read functions.",
+							"A larger max_count is clamped to this value.",
+							&es_max_read_count,
+							10000, 1, INT_MAX,
+							PGC_SUSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("es_saas.max_json_depth",
+							"Maximum nesting depth of event data and metadata.",
+							"Deeper documents are refused with ES422.",
+							&es_max_json_depth,
+							100, 2, 10000,
+							PGC_SUSET, 0,
+							NULL, NULL, NULL);
+}
 
 static const char *const event_keys[] = {"type", "data", "metadata", "id"};
 
@@ -27,8 +72,7 @@ es_validate_tenant_id(const char *tenant)
 	size_t		len;
 
 	if (tenant == NULL)
-		es_raise(ERRCODE_ES_MALFORMED, "{\"argument\": \"tenant\"}",
-				 "tenant must not be null");
+		es_raise_null_argument("tenant");
 
 	len = strlen(tenant);
 	if (len == 0 || len > ES_MAX_TENANT_LEN || !isalnum((unsigned char) tenant[0]))
@@ -43,9 +87,9 @@ es_validate_tenant_id(const char *tenant)
 	return;
 
 bad:
-	es_raise(ERRCODE_ES_MALFORMED,
-			 "{\"argument\": \"tenant\", \"pattern\": \"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$\"}",
-			 "invalid tenant id");
+	es_raise_malformed(es_fact_str(es_fact_argument("tenant"), "pattern",
+								   "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"),
+					   "invalid tenant id");
 }
 
 /* True when s (len bytes of valid UTF-8) holds a C0 or C1 control character. */
@@ -73,16 +117,14 @@ es_validate_stream(const char *stream)
 	size_t		len;
 
 	if (stream == NULL)
-		es_raise(ERRCODE_ES_MALFORMED, "{\"argument\": \"stream\"}",
-				 "stream must not be null");
+		es_raise_null_argument("stream");
 	len = strlen(stream);
 	if (len == 0 || len > ES_MAX_STREAM_LEN)
-		es_raise(ERRCODE_ES_MALFORMED,
-				 "{\"argument\": \"stream\", \"max_bytes\": 255}",
-				 "stream name must be 1 to 255 bytes long");
+		es_raise_malformed(es_fact_int(es_fact_argument("stream"), "max_bytes", ES_MAX_STREAM_LEN),
+						   "stream name must be 1 to %d bytes long", ES_MAX_STREAM_LEN);
 	if (has_control_chars(stream, len))
-		es_raise(ERRCODE_ES_MALFORMED, "{\"argument\": \"stream\"}",
-				 "stream name must not contain control characters");
+		es_raise_malformed(es_fact_argument("stream"),
+						   "stream name must not contain control characters");
 }
 
 /* The part of the stream name before the first '-' (Message DB rule). */
@@ -99,8 +141,7 @@ int
 es_clamp_count(int32 max_count)
 {
 	if (max_count < 0)
-		es_raise(ERRCODE_ES_MALFORMED, "{\"argument\": \"max_count\"}",
-				 "max_count must not be negative");
+		es_raise_negative_argument("max_count");
 	return Min(max_count, es_max_read_count);
 }
 
@@ -195,15 +236,25 @@ es_jsonb_text_field(Jsonb *obj, const char *key, bool *found)
 	return pnstrdup(v->val.string.val, v->val.string.len);
 }
 
+/* ES422: the events argument is not a non-empty array */
+static void raise_not_a_batch(void) pg_attribute_noreturn();
+
+static void
+raise_not_a_batch(void)
+{
+	es_raise_invalid("invalid_event", es_fact_argument("events"),
+					 "events must be a non-empty JSON array of event objects");
+}
+
 /* Raise ES422 about events[index].field. */
+static void event_error(int index, const char *field, const char *problem) pg_attribute_noreturn();
+
 static void
 event_error(int index, const char *field, const char *problem)
 {
-	char	   *detail = psprintf("{\"index\": %d, \"field\": %s}",
-								  index, es_json_quote(field));
-
-	es_raise(ERRCODE_ES_INVALID, detail, "events[%d]%s%s %s",
-			 index, field[0] ? "." : "", field, problem);
+	es_raise_invalid("invalid_event",
+					 es_fact_str(es_fact_int(es_facts(), "index", index), "field", field),
+					 "events[%d]%s%s %s", index, field[0] ? "." : "", field, problem);
 }
 
 /* Check the byte size and depth limits of one event part. */
@@ -235,16 +286,14 @@ es_parse_events(Jsonb *events, int *nevents)
 	int			n;
 
 	if (events == NULL || !JB_ROOT_IS_ARRAY(events) || JB_ROOT_IS_SCALAR(events))
-		es_raise(ERRCODE_ES_INVALID, "{\"argument\": \"events\"}",
-				 "events must be a non-empty JSON array of event objects");
+		raise_not_a_batch();
 	n = JB_ROOT_COUNT(events);
 	if (n == 0)
-		es_raise(ERRCODE_ES_INVALID, "{\"argument\": \"events\"}",
-				 "events must be a non-empty JSON array of event objects");
+		raise_not_a_batch();
 	if (n > es_max_batch_events)
-		es_raise(ERRCODE_ES_LIMIT,
-				 psprintf("{\"limit\": \"es_saas.max_batch_events\", \"max\": %d, \"actual\": %d}",
-						  es_max_batch_events, n),
+		es_raise_limit("batch_too_large",
+					   es_fact_int(es_fact_int(es_fact_str(es_facts(), "limit", "es_saas.max_batch_events"),
+											   "max", es_max_batch_events), "actual", n),
 				 "too many events in one append: %d (limit %d)", n, es_max_batch_events);
 
 	result = palloc0(sizeof(EsEventInput) * n);
@@ -305,9 +354,10 @@ es_parse_events(Jsonb *events, int *nevents)
 		}
 
 		if (bytes > es_max_event_bytes)
-			es_raise(ERRCODE_ES_LIMIT,
-					 psprintf("{\"index\": %d, \"limit\": \"es_saas.max_event_bytes\", \"max\": %d, \"actual\": " INT64_FORMAT "}",
-							  i, es_max_event_bytes, bytes),
+			es_raise_limit("event_too_large",
+						   es_fact_int(es_fact_int(es_fact_str(es_fact_int(es_facts(), "index", i),
+															   "limit", "es_saas.max_event_bytes"),
+												   "max", es_max_event_bytes), "actual", bytes),
 					 "events[%d] is too large: " INT64_FORMAT " bytes (limit %d)",
 					 i, bytes, es_max_event_bytes);
 
@@ -350,9 +400,7 @@ es_jsonb_int_field(Jsonb *obj, const char *key, int64 *value)
 		if (errno == 0 && *end == '\0' && end != text)
 			return true;
 	}
-	es_raise(ERRCODE_ES_INVALID,
-			 psprintf("{\"field\": %s}", es_json_quote(key)),
-			 "%s must be an integer", key);
+	es_raise_invalid("invalid_field", es_fact_field(key), "%s must be an integer", key);
 }
 
 /* Required string field of a command or query object (ES422 otherwise). */
@@ -362,8 +410,76 @@ es_jsonb_required_text(Jsonb *obj, const char *key)
 	char	   *value = es_jsonb_text_field(obj, key, NULL);
 
 	if (value == NULL)
-		es_raise(ERRCODE_ES_INVALID,
-				 psprintf("{\"field\": %s}", es_json_quote(key)),
-				 "%s must be a string", key);
+		es_raise_invalid("invalid_field", es_fact_field(key), "%s must be a string", key);
 	return value;
+}
+
+/* Return str as a quoted JSON string. */
+char *
+es_json_quote(const char *str)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	escape_json(&buf, str);
+	return buf.data;
+}
+
+static void
+push_key(JsonbParseState **state, const char *key)
+{
+	JsonbValue	k;
+
+	k.type = jbvString;
+	k.val.string.val = (char *) key;
+	k.val.string.len = strlen(key);
+	pushJsonbValue(state, WJB_KEY, &k);
+}
+
+/* Push "key": str (JSON null when str is NULL) into an object being built. */
+void
+es_jsonb_push_string(JsonbParseState **state, const char *key, const char *str)
+{
+	JsonbValue	v;
+
+	push_key(state, key);
+	if (str == NULL)
+		v.type = jbvNull;
+	else
+	{
+		v.type = jbvString;
+		v.val.string.val = (char *) str;
+		v.val.string.len = strlen(str);
+	}
+	pushJsonbValue(state, WJB_VALUE, &v);
+}
+
+void
+es_jsonb_push_int8(JsonbParseState **state, const char *key, int64 value)
+{
+	JsonbValue	v;
+
+	push_key(state, key);
+	v.type = jbvNumeric;
+	v.val.numeric = DatumGetNumeric(DirectFunctionCall1(int8_numeric, Int64GetDatum(value)));
+	pushJsonbValue(state, WJB_VALUE, &v);
+}
+
+void
+es_jsonb_push_jsonb(JsonbParseState **state, const char *key, Jsonb *jb)
+{
+	JsonbValue	v;
+
+	push_key(state, key);
+	if (JB_ROOT_IS_SCALAR(jb))
+	{
+		JsonbValue *scalar = getIthJsonbValueFromContainer(&jb->root, 0);
+
+		pushJsonbValue(state, WJB_VALUE, scalar);
+		return;
+	}
+	v.type = jbvBinary;
+	v.val.binary.data = &jb->root;
+	v.val.binary.len = VARSIZE(jb) - VARHDRSZ;
+	pushJsonbValue(state, WJB_VALUE, &v);
 }

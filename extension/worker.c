@@ -28,8 +28,6 @@
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
-#include "errors.h"
-#include "es_saas.h"
 #include "executor/spi.h"
 #include "handler.h"
 #include "miscadmin.h"
@@ -37,7 +35,9 @@
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
 #include "read.h"
-#include "runtime.h"
+#include "registry.h"
+#include "relation.h"
+#include "spi_util.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "storage/proc.h"
@@ -49,6 +49,9 @@
 #include "utils/snapmgr.h"
 #include "utils/timeout.h"
 #include "utils/timestamp.h"
+#include "worker.h"
+
+#include <limits.h>
 
 #define ES_MAX_WORKERS 64
 
@@ -62,6 +65,7 @@ int			es_worker_max_attempts = 3;
 int			es_worker_retry_delay = 1000;
 int			es_worker_handler_timeout = 10000;
 int			es_worker_batch_time = 1000;
+bool		es_preloaded = false;
 
 typedef struct EsWorkerShared
 {
@@ -97,11 +101,65 @@ es_shmem_startup(void)
 	LWLockRelease(AddinShmemInitLock);
 }
 
-/* Called from _PG_init while shared_preload_libraries are loaded. */
+static void
+define_gucs(void)
+{
+	DefineCustomIntVariable("es_saas.worker_batch_size",
+							"Events a worker applies per (tenant, projection) transaction.",
+							NULL, &es_worker_batch_size,
+							100, 1, 100000, PGC_SIGHUP, 0, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("es_saas.worker_naptime",
+							"How long an idle worker sleeps when no append wakes it.",
+							NULL, &es_worker_naptime,
+							1000, 10, 3600 * 1000, PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("es_saas.worker_max_attempts",
+							"Attempts at an event before it is parked as a dead letter.",
+							NULL, &es_worker_max_attempts,
+							3, 1, 1000, PGC_SIGHUP, 0, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("es_saas.worker_retry_delay",
+							"First backoff after a failed event; doubles per attempt.",
+							NULL, &es_worker_retry_delay,
+							1000, 0, 3600 * 1000, PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("es_saas.worker_handler_timeout",
+							"Longest a projection handler may run on one event (0: no limit).",
+							NULL, &es_worker_handler_timeout,
+							10000, 0, INT_MAX, PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("es_saas.worker_batch_time",
+							"Time budget of one (tenant, projection) batch, so others get their turn.",
+							NULL, &es_worker_batch_time,
+							1000, 1, INT_MAX, PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+
+	/* PGC_POSTMASTER variables can only be defined while preloading */
+	if (process_shared_preload_libraries_in_progress)
+	{
+		DefineCustomIntVariable("es_saas.worker_count",
+								"Number of async projection workers.",
+								"Needs es_saas in shared_preload_libraries.",
+								&es_worker_count,
+								1, 0, 64, PGC_POSTMASTER, 0, NULL, NULL, NULL);
+
+		DefineCustomStringVariable("es_saas.worker_database",
+								   "Database whose async projections the workers apply.",
+								   NULL, &es_worker_database,
+								   "postgres", PGC_POSTMASTER, 0, NULL, NULL, NULL);
+	}
+}
+
+/* From _PG_init: GUCs; when preloading, shared memory and the workers. */
 void
 es_worker_init(void)
 {
 	BackgroundWorker worker;
+
+	define_gucs();
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+	es_preloaded = true;
 
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = es_shmem_request;
@@ -190,31 +248,31 @@ collect_sink(void *arg, Datum *values)
 static List *
 find_work(MemoryContext cxt)
 {
-	static const char *sql =
-		"SELECT p.name, t.tenant_id FROM es_saas.projections p "
-		"CROSS JOIN es_saas.tenants t "
-		"LEFT JOIN es_saas.projection_checkpoints c "
-		"  ON c.tenant_id OPERATOR(pg_catalog.=) t.tenant_id "
-		"  AND c.projection OPERATOR(pg_catalog.=) p.name "
-		"WHERE p.mode OPERATOR(pg_catalog.=) 'async' "
-		"AND NOT COALESCE(c.stopped, false) "
-		"AND (c.retry_at IS NULL OR c.retry_at OPERATOR(pg_catalog.<=) pg_catalog.now()) "
-		"AND (pg_catalog.hashtext(t.tenant_id) OPERATOR(pg_catalog.&) 2147483647) "
-		"    OPERATOR(pg_catalog.%) $1 OPERATOR(pg_catalog.=) $2 "
-		"AND COALESCE(c.position, 0) OPERATOR(pg_catalog.<) (SELECT COALESCE(pg_catalog.max(e.position), 0) "
-		"    FROM es_saas.events e WHERE e.tenant_id OPERATOR(pg_catalog.=) t.tenant_id) "
-		"ORDER BY c.updated_at NULLS FIRST LIMIT 1000";
+	static SPIPlanPtr plan = NULL;
 	Oid			types[2] = {INT4OID, INT4OID};
 	Datum		values[2];
 	List	   *items = NIL;
-	int			rc;
+	uint64		n;
 
+	es_plan(&plan,
+			"SELECT p.name, t.tenant_id FROM " ES_SQL_PROJECTIONS " p "
+			"CROSS JOIN " ES_SQL_TENANTS " t "
+			"LEFT JOIN " ES_SQL_PROJECTION_CHECKPOINTS " c "
+			"  ON c.tenant_id OPERATOR(pg_catalog.=) t.tenant_id "
+			"  AND c.projection OPERATOR(pg_catalog.=) p.name "
+			"WHERE p.mode OPERATOR(pg_catalog.=) 'async' "
+			"AND NOT COALESCE(c.stopped, false) "
+			"AND (c.retry_at IS NULL OR c.retry_at OPERATOR(pg_catalog.<=) pg_catalog.now()) "
+			"AND (pg_catalog.hashtext(t.tenant_id) OPERATOR(pg_catalog.&) 2147483647) "
+			"    OPERATOR(pg_catalog.%) $1 OPERATOR(pg_catalog.=) $2 "
+			"AND COALESCE(c.position, 0) OPERATOR(pg_catalog.<) (SELECT COALESCE(pg_catalog.max(e.position), 0) "
+			"    FROM " ES_SQL_EVENTS " e WHERE e.tenant_id OPERATOR(pg_catalog.=) t.tenant_id) "
+			"ORDER BY c.updated_at NULLS FIRST LIMIT 1000",
+			2, types);
 	values[0] = Int32GetDatum(Min(es_worker_count, ES_MAX_WORKERS));
 	values[1] = Int32GetDatum(my_index);
-	rc = SPI_execute_with_args(sql, 2, types, values, NULL, true, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "es_saas worker: work query failed: %s", SPI_result_code_string(rc));
-	for (uint64 i = 0; i < SPI_processed; i++)
+	n = es_exec(plan, values, NULL, true, 0);
+	for (uint64 i = 0; i < n; i++)
 	{
 		MemoryContext old = MemoryContextSwitchTo(cxt);
 		WorkItem   *w = palloc(sizeof(WorkItem));
@@ -249,141 +307,219 @@ apply_guarded(EsProjection *proj, const char *tenant, Jsonb *event, char **error
 	return ok;
 }
 
-/*
- * Apply the next batch of one (projection, tenant) in one transaction.
- * Returns true when the batch was full (more may be waiting).
- */
-static bool
-process_item(WorkItem *w)
+/* Where one (tenant, projection) stands, and what this batch changed. */
+typedef struct Checkpoint
 {
-	static const char *lock_sql =
-		"INSERT INTO es_saas.projection_checkpoints (tenant_id, projection) VALUES ($1, $2) "
-		"ON CONFLICT DO NOTHING";
-	static const char *read_sql =
-		"SELECT position, attempts FROM es_saas.projection_checkpoints "
-		"WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND projection OPERATOR(pg_catalog.=) $2 "
-		"FOR UPDATE";
-	static const char *park_sql =
-		"INSERT INTO es_saas.dead_letters (tenant_id, projection, position, event, error, attempts) "
-		"VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING";
-	static const char *save_sql =
-		"UPDATE es_saas.projection_checkpoints SET position = $3, attempts = $4, "
-		"errors = errors OPERATOR(pg_catalog.+) $5, "
-		"last_error = COALESCE($6, last_error), "
-		"retry_at = CASE WHEN $7 OPERATOR(pg_catalog.>) 0 "
-		"  THEN pg_catalog.clock_timestamp() OPERATOR(pg_catalog.+) "
-		"       pg_catalog.make_interval(secs => $7 OPERATOR(pg_catalog./) 1000.0) END, "
-		"stopped = $8, updated_at = pg_catalog.now() "
-		"WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND projection OPERATOR(pg_catalog.=) $2";
-	Oid			key_types[2] = {TEXTOID, TEXTOID};
-	Oid			park_types[6] = {TEXTOID, TEXTOID, INT8OID, JSONBOID, TEXTOID, INT4OID};
-	Oid			save_types[8] = {TEXTOID, TEXTOID, INT8OID, INT4OID, INT4OID, TEXTOID, INT4OID, BOOLOID};
-	Datum		key[2];
-	EsProjection *proj;
-	int64		position;
-	int32		attempts;
-	int32		new_errors = 0;
-	char	   *last_error = NULL;
-	int32		retry_ms = 0;
-	bool		stopped = false;
-	bool		isnull;
-	Batch		batch = {NULL, 0};
-	TimestampTz started = GetCurrentTimestamp();
-	bool		full;
+	Datum		key[2];			/* tenant, projection (text) */
+	int64		position;		/* last event applied or parked */
+	int32		attempts;		/* failed attempts at the next event */
+	int32		new_errors;
+	char	   *last_error;		/* NULL: keep the stored one */
+	int32		retry_ms;		/* > 0: back off this long */
+	bool		stopped;
+} Checkpoint;
 
+/* Start the transaction of one unit of work, with SPI and a snapshot. */
+static void
+begin_work(const char *activity)
+{
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	PushActiveSnapshot(GetTransactionSnapshot());
-	pgstat_report_activity(STATE_RUNNING, "es_saas: applying projection");
+	if (activity)
+		pgstat_report_activity(STATE_RUNNING, activity);
+}
 
-	proj = es_lookup_projection(w->projection);
-	if (proj == NULL || !proj->async)
-		goto done;
+static void
+end_work(void)
+{
+	if (SPI_finish() != SPI_OK_FINISH)
+		elog(ERROR, "SPI_finish failed");
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_activity(STATE_IDLE, NULL);
+}
 
-	key[0] = CStringGetTextDatum(w->tenant);
-	key[1] = CStringGetTextDatum(w->projection);
-	SPI_execute_with_args(lock_sql, 2, key_types, key, NULL, false, 0);
-	if (SPI_execute_with_args(read_sql, 2, key_types, key, NULL, false, 1) != SPI_OK_SELECT ||
-		SPI_processed != 1)
+/* Create the checkpoint row if missing, lock it and read it into cp. */
+static void
+lock_checkpoint(Checkpoint *cp)
+{
+	static SPIPlanPtr create_plan = NULL;
+	static SPIPlanPtr read_plan = NULL;
+	Oid			types[2] = {TEXTOID, TEXTOID};
+	bool		isnull;
+
+	es_plan(&create_plan,
+			"INSERT INTO " ES_SQL_PROJECTION_CHECKPOINTS " (tenant_id, projection) "
+			"VALUES ($1, $2) ON CONFLICT DO NOTHING",
+			2, types);
+	(void) es_exec(create_plan, cp->key, NULL, false, 0);
+	es_plan(&read_plan,
+			"SELECT position, attempts FROM " ES_SQL_PROJECTION_CHECKPOINTS " "
+			"WHERE tenant_id OPERATOR(pg_catalog.=) $1 "
+			"AND projection OPERATOR(pg_catalog.=) $2 FOR UPDATE",
+			2, types);
+	if (es_exec(read_plan, cp->key, NULL, false, 1) != 1)
 		elog(ERROR, "es_saas worker: checkpoint row missing");
-	position = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	attempts = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	cp->position = DatumGetInt64(es_result_datum(0, 1, &isnull));
+	cp->attempts = DatumGetInt32(es_result_datum(0, 2, &isnull));
+}
 
-	batch.events = palloc(sizeof(BatchEvent) * es_worker_batch_size);
-	batch.n = 0;
-	es_scan_log(w->tenant, NULL, position, es_worker_batch_size, collect_sink, &batch);
+/* Park an event that failed es_saas.worker_max_attempts times. */
+static void
+park_event(Checkpoint *cp, BatchEvent *ev, const char *error)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			types[6] = {TEXTOID, TEXTOID, INT8OID, JSONBOID, TEXTOID, INT4OID};
+	Datum		values[6];
 
-	for (int i = 0; i < batch.n; i++)
+	es_plan(&plan,
+			"INSERT INTO " ES_SQL_DEAD_LETTERS " "
+			"(tenant_id, projection, position, event, error, attempts) "
+			"VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+			6, types);
+	values[0] = cp->key[0];
+	values[1] = cp->key[1];
+	values[2] = Int64GetDatum(ev->position);
+	values[3] = JsonbPGetDatum(ev->event);
+	values[4] = CStringGetTextDatum(error);
+	values[5] = Int32GetDatum(cp->attempts);
+	(void) es_exec(plan, values, NULL, false, 0);
+}
+
+/* Store cp, with the retry time and error counters of this batch. */
+static void
+save_checkpoint(Checkpoint *cp)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			types[8] = {TEXTOID, TEXTOID, INT8OID, INT4OID, INT4OID, TEXTOID,
+	INT4OID, BOOLOID};
+	Datum		values[8];
+	char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+
+	es_plan(&plan,
+			"UPDATE " ES_SQL_PROJECTION_CHECKPOINTS " SET position = $3, attempts = $4, "
+			"errors = errors OPERATOR(pg_catalog.+) $5, "
+			"last_error = COALESCE($6, last_error), "
+			"retry_at = CASE WHEN $7 OPERATOR(pg_catalog.>) 0 "
+			"  THEN pg_catalog.clock_timestamp() OPERATOR(pg_catalog.+) "
+			"       pg_catalog.make_interval(secs => $7 OPERATOR(pg_catalog./) 1000.0) END, "
+			"stopped = $8, updated_at = pg_catalog.now() "
+			"WHERE tenant_id OPERATOR(pg_catalog.=) $1 "
+			"AND projection OPERATOR(pg_catalog.=) $2",
+			8, types);
+	values[0] = cp->key[0];
+	values[1] = cp->key[1];
+	values[2] = Int64GetDatum(cp->position);
+	values[3] = Int32GetDatum(cp->attempts);
+	values[4] = Int32GetDatum(cp->new_errors);
+	values[5] = cp->last_error ? CStringGetTextDatum(cp->last_error) : (Datum) 0;
+	nulls[5] = cp->last_error ? ' ' : 'n';
+	values[6] = Int32GetDatum(cp->retry_ms);
+	values[7] = BoolGetDatum(cp->stopped);
+	if (es_exec(plan, values, nulls, false, 0) != 1)
+		elog(ERROR, "es_saas worker: could not save checkpoint");
+}
+
+/*
+ * Backoff after the attempts-th failure: delay, 2 x delay, 4 x delay, ...
+ * Computed in int64 (es_saas.worker_retry_delay may be an hour, and 2^16
+ * times that overflows int) and clamped to what the checkpoint stores.
+ */
+static int32
+retry_delay_ms(int32 attempts)
+{
+	int64		delay = (int64) es_worker_retry_delay << Min(Max(attempts - 1, 0), 16);
+
+	return (int32) Min(delay, (int64) PG_INT32_MAX);
+}
+
+/*
+ * A failed event: back off, stop the projection, or park the event and
+ * go on.  Returns true when the batch must end here.
+ */
+static bool
+handle_failure(EsProjection *proj, Checkpoint *cp, BatchEvent *ev, char *error)
+{
+	cp->attempts++;
+	cp->new_errors++;
+	cp->last_error = error;
+	if (cp->attempts < es_worker_max_attempts)
 	{
-		BatchEvent *ev = &batch.events[i];
+		cp->retry_ms = retry_delay_ms(cp->attempts);
+		return true;
+	}
+	if (proj->stop_on_error)
+	{
+		cp->stopped = true;
+		return true;
+	}
+	park_event(cp, ev, error);
+	cp->position = ev->position;
+	cp->attempts = 0;
+	return false;
+}
+
+/*
+ * Apply the events of batch in order, moving cp past each one applied
+ * (or not wanted, or parked).  Stops at a backoff, a stop, or when the
+ * batch's time budget is spent.
+ */
+static void
+apply_batch(EsProjection *proj, const char *tenant, Batch *batch, Checkpoint *cp)
+{
+	TimestampTz started = GetCurrentTimestamp();
+
+	for (int i = 0; i < batch->n; i++)
+	{
+		BatchEvent *ev = &batch->events[i];
 		char	   *error;
 
 		if (!es_projection_wants(proj, ev->type) ||
-			apply_guarded(proj, w->tenant, ev->event, &error))
+			apply_guarded(proj, tenant, ev->event, &error))
 		{
-			position = ev->position;
-			attempts = 0;
+			cp->position = ev->position;
+			cp->attempts = 0;
 		}
-		else
-		{
-			attempts++;
-			new_errors++;
-			last_error = error;
-			if (attempts < es_worker_max_attempts)
-			{
-				/* back off: delay, 2 x delay, 4 x delay, ... */
-				retry_ms = es_worker_retry_delay << Min(attempts - 1, 16);
-				break;
-			}
-			if (proj->stop_on_error)
-			{
-				stopped = true;
-				break;
-			}
-			{
-				Datum		park[6];
-
-				park[0] = key[0];
-				park[1] = key[1];
-				park[2] = Int64GetDatum(ev->position);
-				park[3] = JsonbPGetDatum(ev->event);
-				park[4] = CStringGetTextDatum(error);
-				park[5] = Int32GetDatum(attempts);
-				SPI_execute_with_args(park_sql, 6, park_types, park, NULL, false, 0);
-			}
-			position = ev->position;
-			attempts = 0;
-		}
+		else if (handle_failure(proj, cp, ev, error))
+			break;
 		if (TimestampDifferenceExceeds(started, GetCurrentTimestamp(), es_worker_batch_time))
 			break;
 		CHECK_FOR_INTERRUPTS();
 	}
+}
 
+/*
+ * Apply the next batch of one (projection, tenant) in one transaction:
+ * the read models and the checkpoint commit together.  Returns true when
+ * the batch was full (more may be waiting).
+ */
+static bool
+process_item(WorkItem *w)
+{
+	EsProjection *proj;
+	Checkpoint	cp = {0};
+	Batch		batch = {NULL, 0};
+	bool		full = false;
+
+	begin_work("es_saas: applying projection");
+	proj = es_lookup_projection(w->projection);
+	if (proj != NULL && proj->async)
 	{
-		Datum		save[8];
-		char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+		cp.key[0] = CStringGetTextDatum(w->tenant);
+		cp.key[1] = CStringGetTextDatum(w->projection);
+		lock_checkpoint(&cp);
 
-		save[0] = key[0];
-		save[1] = key[1];
-		save[2] = Int64GetDatum(position);
-		save[3] = Int32GetDatum(attempts);
-		save[4] = Int32GetDatum(new_errors);
-		save[5] = last_error ? CStringGetTextDatum(last_error) : (Datum) 0;
-		nulls[5] = last_error ? ' ' : 'n';
-		save[6] = Int32GetDatum(retry_ms);
-		save[7] = BoolGetDatum(stopped);
-		if (SPI_execute_with_args(save_sql, 8, save_types, save, nulls, false, 0) != SPI_OK_UPDATE)
-			elog(ERROR, "es_saas worker: could not save checkpoint");
+		batch.events = palloc(sizeof(BatchEvent) * es_worker_batch_size);
+		es_scan_log(w->tenant, NULL, cp.position, es_worker_batch_size,
+					collect_sink, &batch);
+		apply_batch(proj, w->tenant, &batch, &cp);
+		save_checkpoint(&cp);
+		full = batch.n == es_worker_batch_size && cp.retry_ms == 0 && !cp.stopped;
 	}
-
-done:
-	full = proj != NULL && batch.n == es_worker_batch_size && retry_ms == 0 && !stopped;
-	SPI_finish();
-	PopActiveSnapshot();
-	CommitTransactionCommand();
-	pgstat_report_activity(STATE_IDLE, NULL);
+	end_work();
 	return full;
 }
 
@@ -395,16 +531,10 @@ run_once(MemoryContext pass_cxt)
 	ListCell   *lc;
 	bool		more = false;
 
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	PushActiveSnapshot(GetTransactionSnapshot());
+	begin_work(NULL);
 	if (es_registry_installed())
 		items = find_work(pass_cxt);
-	SPI_finish();
-	PopActiveSnapshot();
-	CommitTransactionCommand();
+	end_work();
 
 	foreach(lc, items)
 	{

@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * log.c
+ * positions.c
  *	  Position allocation and the gap-safe read bound of a tenant's log.
  *
  * The problem: positions are taken before commit, and transactions commit
@@ -44,16 +44,14 @@
  */
 #include "postgres.h"
 
-#include "access.h"
 #include "access/genam.h"
 #include "access/table.h"
 #include "access/tableam.h"
-#include "es_saas.h"
-#include "log.h"
+#include "indexscan.h"
+#include "locks.h"
 #include "position_cache.h"
-#include "read.h"
-#include "spi_util.h"
-#include "storage/lmgr.h"
+#include "positions.h"
+#include "relation.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
@@ -61,8 +59,8 @@
 static int64
 max_position(const char *tenant)
 {
-	Relation	heap = table_open(es_relid("events"), AccessShareLock);
-	Relation	pkey = index_open(es_relid("events_pkey"), AccessShareLock);
+	Relation	heap = table_open(es_relid(ES_REL_EVENTS), AccessShareLock);
+	Relation	pkey = index_open(es_relid(ES_REL_EVENTS_PKEY), AccessShareLock);
 	SnapshotData dirty;
 	ScanKeyData key;
 	int64		result;
@@ -86,7 +84,7 @@ es_log_begin_append(const char *tenant)
 	int64		next;
 
 	es_lock(ES_LOCK_LOG, tenant, NULL, 0, ExclusiveLock);
-	next = es_position_cache_get(es_relid("events"), tenant);
+	next = es_position_cache_get(es_relid(ES_REL_EVENTS), tenant);
 	if (next == 0)
 		next = max_position(tenant) + 1;
 	return next;
@@ -96,11 +94,8 @@ es_log_begin_append(const char *tenant)
 void
 es_log_end_append(const char *tenant, int64 next)
 {
-	LOCKTAG		tag;
-
-	es_position_cache_set(es_relid("events"), tenant, next);
-	es_lock_tag(&tag, ES_LOCK_LOG, tenant, NULL, 0);
-	LockRelease(&tag, ExclusiveLock, false);
+	es_position_cache_set(es_relid(ES_REL_EVENTS), tenant, next);
+	es_unlock(ES_LOCK_LOG, tenant, NULL, 0, ExclusiveLock);
 }
 
 /*
@@ -111,7 +106,7 @@ es_log_end_append(const char *tenant, int64 next)
 int64
 es_log_safe_bound(const char *tenant)
 {
-	int64		next = es_position_cache_get(es_relid("events"), tenant);
+	int64		next = es_position_cache_get(es_relid(ES_REL_EVENTS), tenant);
 
 	if (next > 0)
 		return next - 1;

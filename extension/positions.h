@@ -1,12 +1,13 @@
 /*-------------------------------------------------------------------------
  *
- * log.h
- *	  Position allocation and the gap-safe read bound of a tenant's log.
+ * positions.h
+ *	  Position allocation and the gap-safe read bound of a tenant's log
+ *	  (storage layer; the rules are in positions.c).
  *
  *-------------------------------------------------------------------------
  */
-#ifndef ES_LOG_H
-#define ES_LOG_H
+#ifndef ES_POSITIONS_H
+#define ES_POSITIONS_H
 
 #include "postgres.h"
 
@@ -19,4 +20,4 @@ extern void es_log_end_append(const char *tenant, int64 next);
 /* Highest position whose row exists now, committed or in progress. */
 extern int64 es_log_safe_bound(const char *tenant);
 
-#endif							/* ES_LOG_H */
+#endif							/* ES_POSITIONS_H */
