@@ -11,7 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "app.h"
+#include "handlers.h"
 #include "db.h"
 #include "util.h"
 

@@ -31,6 +31,7 @@
 #include <time.h>
 
 #include "app.h"
+#include "handlers.h"
 #include "db.h"
 #include "log.h"
 #include "sql.h"
@@ -100,7 +101,7 @@ static void
 sse_watchdog(void)
 {
 	long long now = mono_ms();
-	long long limit = es_g_app.cfg.request_timeout_ms;
+	long long limit = es_app_config()->request_timeout_ms;
 
 	pthread_mutex_lock(&notify_lock);
 	for (int i = 0; i < SSE_MAX_SLOTS; i++)
@@ -343,7 +344,7 @@ fetch_batch(const char *tenant, long long *pos, es_buf *buf, long long max_bytes
 static es_status
 serve_sse(es_request *req, long long pos, es_error *err)
 {
-	const es_config *cfg = &es_g_app.cfg;
+	const es_config *cfg = es_app_config();
 	es_buf buf;
 	int more = 0, slot = -1;
 	unsigned long gen;

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
+#include "handlers.h"
 #include "db.h"
 #include "sql.h"
 #include "util.h"

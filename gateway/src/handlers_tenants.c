@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
+#include "handlers.h"
 #include "db.h"
 
 static const es_stmt create_tenant = {

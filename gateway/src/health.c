@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "handlers.h"
 #include "db.h"
 #include "metrics.h"
 #include "util.h"
@@ -93,6 +94,6 @@ es_h_openapi(es_request *req, es_response *resp, es_error *err)
 {
 	(void) req;
 	(void) err;
-	es_response_json(resp, 200, strdup(es_g_app.openapi));
+	es_response_json(resp, 200, strdup(es_app_openapi()));
 	return ES_OK;
 }

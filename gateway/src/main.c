@@ -17,14 +17,13 @@
 #include <time.h>
 
 #include "app.h"
+#include "handlers.h"
 #include "db.h"
 #include "log.h"
 #include "metrics.h"
 #include "util.h"
 
 #define ES_GATEWAY_VERSION "0.1.0"
-
-es_app es_g_app;
 
 static double
 mono_s(void)
@@ -45,7 +44,7 @@ authorize(es_request *req, const es_route *route, es_error *err)
 		return ES_OK;
 	if (es_auth_bearer(mg_get_header(req->conn, "Authorization"), &token, err) != ES_OK)
 		return ES_FAIL;
-	if (es_auth_verify(es_g_app.auth, token, time(NULL), &req->claims, err) != ES_OK)
+	if (es_auth_verify(es_app_auth(), token, time(NULL), &req->claims, err) != ES_OK)
 		return ES_FAIL;
 	req->authenticated = 1;
 	if ((route->flags & ES_ROUTE_ADMIN) && !req->claims.is_admin)
@@ -70,7 +69,7 @@ dispatch(struct mg_connection *conn, void *cbdata)
 	es_match mr;
 
 	(void) cbdata;
-	__atomic_add_fetch(&es_g_app.inflight, 1, __ATOMIC_ACQ_REL);
+	es_app_enter();
 	memset(&req, 0, sizeof(req));
 	memset(&resp, 0, sizeof(resp));
 	memset(&err, 0, sizeof(err));
@@ -80,7 +79,7 @@ dispatch(struct mg_connection *conn, void *cbdata)
 	req.path = req.ri->local_uri_raw ? req.ri->local_uri_raw : (req.ri->local_uri ? req.ri->local_uri : "");
 	req.query = req.ri->query_string ? req.ri->query_string : "";
 
-	if (strlen(req.path) + strlen(req.query) > (size_t) es_g_app.cfg.max_url_bytes)
+	if (strlen(req.path) + strlen(req.query) > (size_t) es_app_config()->max_url_bytes)
 	{
 		es_error_set(&err, 414, "uri_too_long", "request URI too long");
 		close_conn = 1;
@@ -121,7 +120,7 @@ dispatch(struct mg_connection *conn, void *cbdata)
 	{
 		close_conn = 1; /* until the body is consumed */
 		if (es_http_check_json_type(mg_get_header(conn, "Content-Type"), &err) != ES_OK ||
-			es_http_read_body(&req, es_g_app.cfg.max_body_bytes, &err) != ES_OK)
+			es_http_read_body(&req, es_app_config()->max_body_bytes, &err) != ES_OK)
 			goto send;
 		close_conn = 0;
 		if (es_http_parse_json(&req, &err) != ES_OK)
@@ -170,7 +169,7 @@ send:
 	es_error_clear(&err);
 	es_response_free(&resp);
 	es_request_free(&req);
-	__atomic_sub_fetch(&es_g_app.inflight, 1, __ATOMIC_ACQ_REL);
+	es_app_leave();
 	return status;
 }
 
@@ -210,6 +209,9 @@ int
 main(int argc, char **argv)
 {
 	char errbuf[512];
+	es_config lcfg;
+	const es_config *cfg;
+	es_auth *auth;
 	int print_config = 0;
 	sigset_t sigs;
 	struct mg_callbacks cb;
@@ -233,44 +235,45 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (es_config_load(&es_g_app.cfg, errbuf, sizeof(errbuf)) != ES_OK)
+	if (es_config_load(&lcfg, errbuf, sizeof(errbuf)) != ES_OK)
 	{
 		fprintf(stderr, "es-gateway: configuration error: %s\n", errbuf);
 		return 2;
 	}
 	if (print_config)
 	{
-		es_config_dump(&es_g_app.cfg, stdout);
-		es_config_free(&es_g_app.cfg);
+		es_config_dump(&lcfg, stdout);
+		es_config_free(&lcfg);
 		return 0;
 	}
-	es_log_set_level(es_g_app.cfg.log_level);
+	es_log_set_level(lcfg.log_level);
 	aopt = (es_auth_options) {
-		.hs_secret = es_g_app.cfg.jwt_secret,
-		.public_key_file = es_g_app.cfg.jwt_public_key_file,
-		.audience = es_g_app.cfg.jwt_audience,
-		.issuer = es_g_app.cfg.jwt_issuer,
-		.leeway_seconds = es_g_app.cfg.jwt_leeway_seconds,
+		.hs_secret = lcfg.jwt_secret,
+		.public_key_file = lcfg.jwt_public_key_file,
+		.audience = lcfg.jwt_audience,
+		.issuer = lcfg.jwt_issuer,
+		.leeway_seconds = lcfg.jwt_leeway_seconds,
 	};
-	es_g_app.auth = es_auth_new(&aopt, errbuf, sizeof(errbuf));
-	if (es_g_app.auth == NULL)
+	auth = es_auth_new(&aopt, errbuf, sizeof(errbuf));
+	if (auth == NULL)
 	{
 		fprintf(stderr, "es-gateway: configuration error: %s\n", errbuf);
-		es_config_free(&es_g_app.cfg);
+		es_config_free(&lcfg);
 		return 2;
 	}
 	dopt = (es_db_options) {
-		.conninfo = es_g_app.cfg.database_url,
-		.pool_size = es_g_app.cfg.pool_size,
-		.wait_ms = es_g_app.cfg.pool_wait_ms,
-		.statement_timeout_ms = es_g_app.cfg.res.statement_timeout_ms,
+		.conninfo = lcfg.database_url,
+		.pool_size = lcfg.pool_size,
+		.wait_ms = lcfg.pool_wait_ms,
+		.statement_timeout_ms = lcfg.res.statement_timeout_ms,
 	};
 	if (es_db_init(&dopt) != ES_OK)
 	{
 		fprintf(stderr, "es-gateway: cannot initialise the database pool\n");
 		return 1;
 	}
-	es_g_app.openapi = es_router_openapi(es_routes, es_routes_count, ES_GATEWAY_VERSION);
+	es_app_init(&lcfg, auth, es_router_openapi(es_routes, es_routes_count, ES_GATEWAY_VERSION));
+	cfg = es_app_config();
 
 	/* block termination signals in every thread created from here on */
 	sigemptyset(&sigs);
@@ -284,14 +287,14 @@ main(int argc, char **argv)
 		fprintf(stderr, "es-gateway: cannot start the notification listener\n");
 		return 1;
 	}
-	snprintf(threads, sizeof(threads), "%d", es_g_app.cfg.threads);
-	snprintf(queue, sizeof(queue), "%d", es_g_app.cfg.connection_queue);
-	snprintf(backlog, sizeof(backlog), "%d", es_g_app.cfg.connection_queue);
-	snprintf(timeout, sizeof(timeout), "%d", es_g_app.cfg.request_timeout_ms);
-	snprintf(hdr, sizeof(hdr), "%d", es_g_app.cfg.max_header_bytes);
+	snprintf(threads, sizeof(threads), "%d", cfg->threads);
+	snprintf(queue, sizeof(queue), "%d", cfg->connection_queue);
+	snprintf(backlog, sizeof(backlog), "%d", cfg->connection_queue);
+	snprintf(timeout, sizeof(timeout), "%d", cfg->request_timeout_ms);
+	snprintf(hdr, sizeof(hdr), "%d", cfg->max_header_bytes);
 	{
 		const char *opts[] = {
-			"listening_ports", es_g_app.cfg.listen,
+			"listening_ports", cfg->listen,
 			"num_threads", threads,
 			"connection_queue", queue,
 			"listen_backlog", backlog,
@@ -311,13 +314,13 @@ main(int argc, char **argv)
 	}
 	if (ctx == NULL)
 	{
-		es_log(ES_LOG_ERROR, "cannot listen on %s", es_g_app.cfg.listen);
+		es_log(ES_LOG_ERROR, "cannot listen on %s", cfg->listen);
 		es_events_stop();
 		return 1;
 	}
 	mg_set_request_handler(ctx, "/", dispatch, NULL);
 	es_log(ES_LOG_INFO, "es-gateway %s listening on %s (pool %d, threads %d)", ES_GATEWAY_VERSION,
-		   es_g_app.cfg.listen, es_g_app.cfg.pool_size, es_g_app.cfg.threads);
+		   cfg->listen, cfg->pool_size, cfg->threads);
 
 	for (;;)
 	{
@@ -330,30 +333,28 @@ main(int argc, char **argv)
 			break;
 		}
 	}
-	__atomic_store_n(&es_g_app.stopping, 1, __ATOMIC_RELEASE);
+	es_app_set_stopping();
 	es_events_stop(); /* wakes SSE loops; they end within one poll */
 	/* drain: let requests already inside the pipeline finish (readiness is
 	 * already 503), bounded by the request timeout */
 	{
 		long waited = 0;
 
-		while (__atomic_load_n(&es_g_app.inflight, __ATOMIC_ACQUIRE) > 0 &&
-			   waited < es_g_app.cfg.request_timeout_ms)
+		while (es_app_inflight() > 0 &&
+			   waited < cfg->request_timeout_ms)
 		{
 			struct timespec ts = {0, 20 * 1000000L};
 
 			nanosleep(&ts, NULL);
 			waited += 20;
 		}
-		if (__atomic_load_n(&es_g_app.inflight, __ATOMIC_ACQUIRE) > 0)
-			es_log(ES_LOG_WARN, "drain timeout: %d requests still running", es_g_app.inflight);
+		if (es_app_inflight() > 0)
+			es_log(ES_LOG_WARN, "drain timeout: %d requests still running", es_app_inflight());
 	}
 	mg_stop(ctx); /* closes the listener and the idle keep-alive connections */
 	es_db_shutdown();
 	es_metrics_reset();
-	free(es_g_app.openapi);
-	es_auth_free(es_g_app.auth);
-	es_config_free(&es_g_app.cfg);
+	es_app_free();
 	es_log(ES_LOG_INFO, "stopped");
 	return 0;
 }
