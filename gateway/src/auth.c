@@ -42,20 +42,15 @@ struct es_auth {
 static char *
 dup_nonempty(const char *s)
 {
-	return (s && *s) ? strdup(s) : NULL;
+	return (s && *s) ? es_xstrdup(s) : NULL;
 }
 
 /* Build the verifier from options. */
 es_auth *
 es_auth_new(const es_auth_options *opt, char *errbuf, size_t errlen)
 {
-	es_auth *a = calloc(1, sizeof(*a));
+	es_auth *a = es_xcalloc(1, sizeof(*a));
 
-	if (a == NULL)
-	{
-		snprintf(errbuf, errlen, "out of memory");
-		return NULL;
-	}
 	if (opt->hs_secret && *opt->hs_secret)
 	{
 		a->secret_len = strlen(opt->hs_secret);
@@ -64,7 +59,7 @@ es_auth_new(const es_auth_options *opt, char *errbuf, size_t errlen)
 			snprintf(errbuf, errlen, "ES_JWT_SECRET must be at least 32 bytes (got %zu)", a->secret_len);
 			goto fail;
 		}
-		a->secret = (unsigned char *) strdup(opt->hs_secret);
+		a->secret = (unsigned char *) es_xstrdup(opt->hs_secret);
 	}
 	if (opt->public_key_file && *opt->public_key_file)
 	{
@@ -363,7 +358,7 @@ es_auth_verify(const es_auth *a, const char *token, time_t now, es_claims *claim
 	{
 		if (!cJSON_IsString(v) || v->valuestring[0] == '\0')
 			goto done;
-		claims->tenant_id = strdup(v->valuestring);
+		claims->tenant_id = es_xstrdup(v->valuestring);
 	}
 	v = cJSON_GetObjectItemCaseSensitive(payload, "roles");
 	if (v != NULL && !cJSON_IsNull(v))
@@ -382,7 +377,7 @@ es_auth_verify(const es_auth *a, const char *token, time_t now, es_claims *claim
 	}
 	v = cJSON_GetObjectItemCaseSensitive(payload, "sub");
 	if (cJSON_IsString(v))
-		claims->subject = strdup(v->valuestring);
+		claims->subject = es_xstrdup(v->valuestring);
 	ok = 1;
 done:
 	cJSON_Delete(hdr);

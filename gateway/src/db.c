@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "util.h"
 
 typedef struct slot {
 	PGconn *conn;
@@ -43,15 +44,13 @@ static char timeout_text[16]; /* set once */
 es_status
 es_db_init(const es_db_options *opt)
 {
-	slots = calloc((size_t) opt->pool_size, sizeof(slot));
-	if (slots == NULL)
-		return ES_FAIL;
+	slots = es_xcalloc((size_t) opt->pool_size, sizeof(slot));
 	nslots = opt->pool_size;
 	navailable = nslots;
-	conninfo = strdup(opt->conninfo);
+	conninfo = es_xstrdup(opt->conninfo);
 	wait_ms = opt->wait_ms;
 	snprintf(timeout_text, sizeof(timeout_text), "%d", opt->statement_timeout_ms);
-	return conninfo ? ES_OK : ES_FAIL;
+	return ES_OK;
 }
 
 void
@@ -385,7 +384,7 @@ es_db_call_text(es_db_service svc, const es_stmt *stmt, const char *const *param
 	if (es_db_call(svc, stmt, params, &r, err) != ES_OK)
 		return ES_FAIL;
 	if (PQntuples(r) >= 1 && PQnfields(r) >= 1 && !PQgetisnull(r, 0, 0))
-		*value = strdup(PQgetvalue(r, 0, 0));
+		*value = es_xstrdup(PQgetvalue(r, 0, 0));
 	PQclear(r);
 	return ES_OK;
 }

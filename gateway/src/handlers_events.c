@@ -469,7 +469,7 @@ es_h_read_events(es_request *req, es_response *resp, es_error *err)
 	params[2] = lbuf;
 	if (es_db_call_text(ES_SVC_QUERY_HANDLER, &read_log_json, params, &out, err) != ES_OK)
 		goto out;
-	es_response_json(resp, 200, out ? out : strdup("{\"events\":[]}"));
+	es_response_json(resp, 200, out ? out : es_xstrdup("{\"events\":[]}"));
 	st = ES_OK;
 out:
 	free(after_s);

@@ -50,7 +50,7 @@ es_h_read_stream(es_request *req, es_response *resp, es_error *err)
 		es_error_set(err, 404, "not_found", "stream has no events");
 	else
 	{
-		es_response_json(resp, 200, strdup(PQgetvalue(r, 0, 1)));
+		es_response_json(resp, 200, es_xstrdup(PQgetvalue(r, 0, 1)));
 		st = ES_OK;
 	}
 	PQclear(r);

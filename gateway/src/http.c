@@ -24,27 +24,17 @@ es_http_read_body(es_request *req, long long max_bytes, es_error *err)
 		return es_error_set(err, 413, "payload_too_large",
 							"request body exceeds %lld bytes", max_bytes);
 	cap = cl >= 0 ? (size_t) cl + 1 : 4096;
-	buf = malloc(cap);
-	if (buf == NULL)
-		return es_error_set(err, 503, "unavailable", "out of memory");
+	buf = es_xmalloc(cap);
 	for (;;)
 	{
 		int n;
 
 		if (len + 1 >= cap)
 		{
-			char *nb;
-
 			if ((long long) len > max_bytes)
 				break;
 			cap = cap * 2 > (size_t) max_bytes + 2 ? (size_t) max_bytes + 2 : cap * 2;
-			nb = realloc(buf, cap);
-			if (nb == NULL)
-			{
-				free(buf);
-				return es_error_set(err, 503, "unavailable", "out of memory");
-			}
-			buf = nb;
+			buf = es_xrealloc(buf, cap);
 		}
 		n = mg_read(req->conn, buf + len, cap - len - 1);
 		if (n < 0)

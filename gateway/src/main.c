@@ -220,6 +220,7 @@ main(int argc, char **argv)
 	es_db_options dopt;
 	char threads[16], queue[16], timeout[16], hdr[16], backlog[16];
 
+	es_alloc_init();
 	for (int i = 1; i < argc; i++)
 	{
 		if (strcmp(argv[i], "--print-config") == 0)

@@ -44,34 +44,32 @@ es_metrics_observe(const char *method, const char *endpoint, int status, double 
 	for (c = counters; c; c = c->next)
 		if (c->status == status && !strcmp(c->method, method) && !strcmp(c->endpoint, endpoint))
 			break;
-	if (c == NULL && (c = calloc(1, sizeof(*c))) != NULL)
+	if (c == NULL)
 	{
-		c->method = strdup(method);
-		c->endpoint = strdup(endpoint);
+		c = es_xcalloc(1, sizeof(*c));
+		c->method = es_xstrdup(method);
+		c->endpoint = es_xstrdup(endpoint);
 		c->status = status;
 		c->next = counters;
 		counters = c;
 	}
-	if (c)
-		c->value++;
+	c->value++;
 	for (h = histos; h; h = h->next)
 		if (!strcmp(h->method, method) && !strcmp(h->endpoint, endpoint))
 			break;
-	if (h == NULL && (h = calloc(1, sizeof(*h))) != NULL)
+	if (h == NULL)
 	{
-		h->method = strdup(method);
-		h->endpoint = strdup(endpoint);
+		h = es_xcalloc(1, sizeof(*h));
+		h->method = es_xstrdup(method);
+		h->endpoint = es_xstrdup(endpoint);
 		h->next = histos;
 		histos = h;
 	}
-	if (h)
-	{
-		for (size_t i = 0; i < NBUCKETS; i++)
-			if (seconds <= buckets[i])
-				h->bucket[i]++;
-		h->count++;
-		h->sum += seconds;
-	}
+	for (size_t i = 0; i < NBUCKETS; i++)
+		if (seconds <= buckets[i])
+			h->bucket[i]++;
+	h->count++;
+	h->sum += seconds;
 	pthread_mutex_unlock(&metrics_lock);
 }
 

@@ -225,7 +225,7 @@ es_router_openapi(const es_route *table, size_t n, const char *version)
 		}
 		if (r->query_params)
 		{
-			char *copy = strdup(r->query_params), *save = NULL;
+			char *copy = es_xstrdup(r->query_params), *save = NULL;
 
 			for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
 			{

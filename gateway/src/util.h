@@ -1,5 +1,6 @@
 /*
- * util.h - small pure helpers: UTF-8 validation, UUID syntax, base64url,
+ * util.h - small pure helpers: the checked allocators (the gateway's one
+ * out-of-memory policy), UTF-8 validation, UUID syntax, base64url,
  * percent-decoding, integer parsing, JSON string escaping.  Thread-safe.
  */
 #ifndef ES_UTIL_H
@@ -8,6 +9,21 @@
 #include <stddef.h>
 
 #include "errors.h"
+
+/* Out-of-memory policy, the same everywhere in the gateway: allocation
+ * never fails to the caller.  On failure es_oom() writes one JSON log line
+ * to stderr and abort()s; a replica is stateless and its supervisor
+ * restarts it (as Envoy and Redis do).  So a NULL from a gateway function
+ * always means "absent" or "invalid", never "out of memory". */
+void *es_xmalloc(size_t n);
+void *es_xcalloc(size_t n, size_t size);
+void *es_xrealloc(void *p, size_t n);
+char *es_xstrdup(const char *s);
+void es_oom(void) __attribute__((noreturn));
+
+/* Route cJSON's allocations through es_xmalloc, so a cJSON NULL is a parse
+ * error and never an allocation failure.  Call once, before threads. */
+void es_alloc_init(void);
 
 /* 1 when buf[0..len) is well-formed UTF-8 without NUL bytes. */
 int es_utf8_valid(const char *buf, size_t len);
