@@ -67,6 +67,15 @@ es_error_set(es_error *err, int http_status, const char *code, const char *fmt, 
 	return ES_FAIL;
 }
 
+es_status
+es_error_method_not_allowed(es_error *err, const char *method, const char *allow)
+{
+	es_error_set(err, 405, "method_not_allowed", "method %.16s not allowed; allowed: %.64s",
+				 method, allow);
+	snprintf(err->allow, sizeof(err->allow), "%s", allow);
+	return ES_FAIL;
+}
+
 /* Details from errdetail: kept only when it is a JSON object. */
 static char *
 details_from_detail(const char *detail)

@@ -380,12 +380,10 @@ serve_sse(es_request *req, long long pos, es_error *err)
 		return ES_FAIL;
 	}
 	{
-		static const char head[] =
-			"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
-			"Cache-Control: no-store\r\nX-Accel-Buffering: no\r\n"
-			"Connection: close\r\n\r\nretry: 1000\n\n";
+		size_t hlen;
+		const char *head = es_render_stream_head(&hlen);
 
-		if (sse_write(slot, req->conn, head, sizeof(head) - 1) != 0)
+		if (sse_write(slot, req->conn, head, hlen) != 0)
 			goto end;
 	}
 	last_write = mono_ms();
@@ -412,14 +410,10 @@ serve_sse(es_request *req, long long pos, es_error *err)
 		}
 		if (fetch_batch(req->claims.tenant_id, &pos, &buf, cfg->sse_buffer_bytes, &more, err) < 0)
 		{
-			char *body = es_error_body(err);
-			es_buf eb;
+			char *frame = es_render_stream_error(err);
 
-			es_buf_init(&eb);
-			es_buf_printf(&eb, "event: error\ndata: %s\n\n", body);
-			(void) sse_write(slot, req->conn, eb.data, eb.len);
-			es_buf_free(&eb);
-			free(body);
+			(void) sse_write(slot, req->conn, frame, strlen(frame));
+			free(frame);
 			break;
 		}
 	}

@@ -40,7 +40,7 @@ es_h_health(es_request *req, es_response *resp, es_error *err)
 	else
 	{
 		es_response_json(resp, 503, health_body("degraded", "unreachable"));
-		snprintf(resp->extra_headers, sizeof(resp->extra_headers), "Retry-After: 5\r\n");
+		resp->retry_after = 5;
 	}
 	es_error_clear(&perr);
 	return ES_OK;

@@ -93,7 +93,7 @@ dispatch(struct mg_connection *conn, void *cbdata)
 	}
 	if (mr == ES_MATCH_BAD_METHOD)
 	{
-		es_error_set(&err, 405, "method_not_allowed", "method not allowed");
+		es_error_method_not_allowed(&err, method, req.match.allow);
 		goto send;
 	}
 	if (mr == ES_MATCH_BAD_PARAM)
@@ -132,32 +132,9 @@ send:
 	if (st == ES_STREAMED)
 		status = 200;
 	else if (st == ES_OK)
-	{
-		status = resp.status;
-		if (es_http_send(conn, &resp, close_conn) < 0)
-			es_log(ES_LOG_DEBUG, "client went away before the response");
-	}
+		status = es_http_reply(conn, &resp, close_conn);
 	else
-	{
-		if (err.http_status == 0 || err.http_status == 500)
-			es_error_set(&err, 503, "unavailable", "internal failure");
-		status = err.http_status;
-		if (status == 405)
-			snprintf(err.message, sizeof(err.message), "method %.16s not allowed; allowed: %.64s",
-					 method, req.match.allow);
-		if (status == 405)
-		{
-			es_response r405 = {0};
-
-			r405.status = 405;
-			r405.body = es_error_body(&err);
-			snprintf(r405.extra_headers, sizeof(r405.extra_headers), "Allow: %s\r\n", req.match.allow);
-			(void) es_http_send(conn, &r405, close_conn);
-			free(r405.body);
-		}
-		else
-			(void) es_http_send_error(conn, &err, close_conn);
-	}
+		status = es_http_reply_error(conn, &err, close_conn);
 	{
 		double dt = mono_s() - t0;
 
@@ -180,10 +157,8 @@ on_http_error(struct mg_connection *conn, int status, const char *msg)
 	es_error err = {0};
 
 	(void) msg;
-	if (status == 500)
-		status = 503;
 	es_error_set(&err, status, NULL, "request rejected by the HTTP layer");
-	(void) es_http_send_error(conn, &err, 1);
+	status = es_http_reply_error(conn, &err, 1);
 	es_metrics_observe("?", "unmatched", status, 0);
 	es_error_clear(&err);
 	return 0;
