@@ -7,7 +7,8 @@
  * at most every ES_SSE_POLL_MS.  `id:` is the event position.  Each write
  * batch is bounded by ES_SSE_BUFFER_BYTES; a client that does not drain
  * its socket within the request timeout is disconnected (mg_write fails).
- * Correctness never depends on NOTIFY.
+ * Correctness never depends on NOTIFY.  Event JSON is the extension's own
+ * es_event row as jsonb (to_jsonb): the gateway never rebuilds its shape.
  *
  * Slow clients: civetweb's blocking mg_write has no timeout of its own, so
  * each subscription registers its socket in sse_slots and marks when a
@@ -34,15 +35,14 @@
 #include "handlers.h"
 #include "db.h"
 #include "log.h"
-#include "sql.h"
 #include "util.h"
 
 #define SSE_BATCH "200"
 
 static const es_stmt read_log_json = {
 	"es_read_log",
-	"SELECT jsonb_build_object('events', coalesce(jsonb_agg(" ES_SQL_EVENT_JSON
-	" ORDER BY e.position), '[]'::jsonb))::text "
+	"SELECT jsonb_build_object('events', coalesce(jsonb_agg(to_jsonb(e) ORDER BY e.position), "
+	"'[]'::jsonb))::text "
 	"FROM es_read_log($1::text, $2::bigint, $3::int) AS e",
 	3};
 
@@ -52,7 +52,7 @@ static const es_stmt read_log_rows = {
 	"es_read_log_sse",
 	"SELECT position, ev FROM (SELECT position, ev, "
 	"sum(octet_length(ev)) OVER (ORDER BY position) AS upto FROM "
-	"(SELECT e.position, (" ES_SQL_EVENT_JSON ")::text AS ev "
+	"(SELECT e.position, to_jsonb(e)::text AS ev "
 	"FROM es_read_log($1::text, $2::bigint, $3::int) AS e) a) b "
 	"WHERE upto - octet_length(ev) < $4::bigint ORDER BY position",
 	4};
