@@ -25,8 +25,8 @@ es_status es_h_ready(es_request *req, es_response *resp, es_error *err) ES_MUSTC
 es_status es_h_metrics(es_request *req, es_response *resp, es_error *err) ES_MUSTCHECK;
 es_status es_h_openapi(es_request *req, es_response *resp, es_error *err) ES_MUSTCHECK;
 
-/* SSE notification listener (LISTEN es_saas_events) and slow-client
- * watchdog; started by main after the database pool, stopped on drain. */
+/* SSE notification listener (LISTEN es_saas_events); started by main
+ * after the database pool, stopped on drain. */
 es_status es_events_start(void) ES_MUSTCHECK;
 void es_events_stop(void);
 
