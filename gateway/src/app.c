@@ -67,15 +67,9 @@ es_app_stopping(void)
 }
 
 void
-es_app_enter(void)
+es_app_inflight_add(int delta)
 {
-	__atomic_add_fetch(&app.inflight, 1, __ATOMIC_ACQ_REL);
-}
-
-void
-es_app_leave(void)
-{
-	__atomic_sub_fetch(&app.inflight, 1, __ATOMIC_ACQ_REL);
+	__atomic_add_fetch(&app.inflight, delta, __ATOMIC_ACQ_REL);
 }
 
 int

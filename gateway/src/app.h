@@ -28,9 +28,9 @@ const char *es_app_openapi(void);
 void es_app_set_stopping(void);
 int es_app_stopping(void);
 
-/* Requests inside the pipeline (the drain waits for zero). */
-void es_app_enter(void);
-void es_app_leave(void);
+/* Requests inside the pipeline: +1 on entry, -1 on exit (the drain waits
+ * for zero). */
+void es_app_inflight_add(int delta);
 int es_app_inflight(void);
 
 #endif

@@ -90,16 +90,6 @@ es_db_pool_available(void)
 	return n;
 }
 
-/* Monotonic milliseconds. */
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Route server notices (e.g. FATAL on termination) into the JSON log. */
 static void
 notice_to_log(void *arg, const char *message)
@@ -137,14 +127,7 @@ checkout(void)
 	struct timespec deadline;
 	int idx = -1;
 
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += wait_ms / 1000;
-	deadline.tv_nsec += (long) (wait_ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L)
-	{
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
+	es_abstime_in(&deadline, wait_ms);
 	pthread_mutex_lock(&pool_lock);
 	while (!shutting_down && navailable == 0)
 		if (pthread_cond_timedwait(&pool_cond, &pool_lock, &deadline) == ETIMEDOUT)
@@ -190,7 +173,7 @@ wait_readable(PGconn *c, long long deadline)
 	while (PQisBusy(c))
 	{
 		struct pollfd pfd = {.fd = PQsocket(c), .events = POLLIN};
-		long long left = deadline - now_ms();
+		long long left = deadline - es_mono_ms();
 		int r;
 
 		if (left <= 0)
@@ -373,7 +356,7 @@ es_db_call(es_db_service svc, const es_stmt *stmt, const char *const *params,
 	if (c == NULL)
 		return ES_FAIL;
 	if (send_pipeline(c, stmt, params) == 0)
-		outcome = collect(c, now_ms() + atoll(timeout_text) + 5000, &result, err, &have_err);
+		outcome = collect(c, es_mono_ms() + atoll(timeout_text) + 5000, &result, err, &have_err);
 	switch (outcome)
 	{
 		case RUN_SYNCED:

@@ -66,10 +66,7 @@ es_h_execute_command(es_request *req, es_response *resp, es_error *err)
 	params[2] = key != NULL ? keybuf : NULL;
 	if (es_db_call_text(ES_SVC_EVENT_STORE, &execute_command, params, &out, err) != ES_OK)
 		return ES_FAIL;
-	if (out == NULL)
-		return es_error_set(err, 503, "unavailable", "command returned no result");
-	es_response_json(resp, 200, out);
-	return ES_OK;
+	return es_response_json_or(resp, 200, out, err, 503, "command returned no result");
 }
 
 es_status
@@ -85,8 +82,5 @@ es_h_get_command(es_request *req, es_response *resp, es_error *err)
 	params[1] = id;
 	if (es_db_call_text(ES_SVC_QUERY_HANDLER, &get_command, params, &out, err) != ES_OK)
 		return ES_FAIL;
-	if (out == NULL)
-		return es_error_set(err, 404, "not_found", "unknown command");
-	es_response_json(resp, 200, out);
-	return ES_OK;
+	return es_response_json_or(resp, 200, out, err, 404, "unknown command");
 }

@@ -82,8 +82,6 @@ should_stop_listener(void)
 	return s;
 }
 
-static long long mono_ms(void);
-
 #define SSE_WRITE_CHUNK 16384
 
 /* Write all of data within the request timeout; returns 0 on success.
@@ -92,7 +90,7 @@ static long long mono_ms(void);
 static int
 sse_write(struct mg_connection *conn, const char *data, size_t len)
 {
-	long long deadline = mono_ms() + es_app_config()->request_timeout_ms;
+	long long deadline = es_mono_ms() + es_app_config()->request_timeout_ms;
 
 	while (len > 0)
 	{
@@ -102,7 +100,7 @@ sse_write(struct mg_connection *conn, const char *data, size_t len)
 			return -1;
 		data += n;
 		len -= n;
-		if (len > 0 && mono_ms() > deadline)
+		if (len > 0 && es_mono_ms() > deadline)
 		{
 			es_log(ES_LOG_INFO, "slow SSE client cut off");
 			return -1;
@@ -200,14 +198,7 @@ wait_notify(unsigned long seen, int timeout_ms)
 	struct timespec dl;
 	unsigned long g;
 
-	clock_gettime(CLOCK_REALTIME, &dl);
-	dl.tv_sec += timeout_ms / 1000;
-	dl.tv_nsec += (long) (timeout_ms % 1000) * 1000000L;
-	if (dl.tv_nsec >= 1000000000L)
-	{
-		dl.tv_sec++;
-		dl.tv_nsec -= 1000000000L;
-	}
+	es_abstime_in(&dl, timeout_ms);
 	pthread_mutex_lock(&notify_lock);
 	while (notify_gen == seen && !listener_stop)
 		if (pthread_cond_timedwait(&notify_cond, &notify_lock, &dl) != 0)
@@ -215,15 +206,6 @@ wait_notify(unsigned long seen, int timeout_ms)
 	g = notify_gen;
 	pthread_mutex_unlock(&notify_lock);
 	return g;
-}
-
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Fetch events after *pos into buf (bounded); advances *pos.
@@ -307,7 +289,7 @@ serve_sse(es_request *req, long long pos, es_error *err)
 		if (sse_write(req->conn, head, hlen) != 0)
 			goto end;
 	}
-	last_write = mono_ms();
+	last_write = es_mono_ms();
 	while (!es_app_stopping())
 	{
 		if (buf.len > 0)
@@ -315,7 +297,7 @@ serve_sse(es_request *req, long long pos, es_error *err)
 			if (sse_write(req->conn, buf.data, buf.len) != 0)
 				break;
 			buf.len = 0;
-			last_write = mono_ms();
+			last_write = es_mono_ms();
 		}
 		if (!more)
 		{
@@ -323,11 +305,11 @@ serve_sse(es_request *req, long long pos, es_error *err)
 			if (es_app_stopping())
 				break;
 		}
-		if (mono_ms() - last_write >= (long long) cfg->sse_heartbeat_seconds * 1000)
+		if (es_mono_ms() - last_write >= (long long) cfg->sse_heartbeat_seconds * 1000)
 		{
 			if (sse_write(req->conn, ": heartbeat\n\n", 12) != 0)
 				break;
-			last_write = mono_ms();
+			last_write = es_mono_ms();
 		}
 		if (fetch_batch(req->claims.tenant_id, &pos, &buf, cfg->sse_buffer_bytes, &more, err) < 0)
 		{

@@ -107,6 +107,16 @@ es_response_json(es_response *resp, int status, char *body)
 	resp->content_type = "application/json";
 }
 
+es_status
+es_response_json_or(es_response *resp, int status, char *json, es_error *err,
+					int missing_status, const char *message)
+{
+	if (json == NULL)
+		return es_error_set(err, missing_status, NULL, "%s", message);
+	es_response_json(resp, status, json);
+	return ES_OK;
+}
+
 /* Reason phrase. */
 static const char *
 reason(int status)

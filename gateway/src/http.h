@@ -53,6 +53,12 @@ es_status es_http_parse_json(es_request *req, es_error *err) ES_MUSTCHECK;
 /* Set a JSON response body (takes ownership of body). */
 void es_response_json(es_response *resp, int status, char *body);
 
+/* A JSON text from the database as the response; when it is NULL (SQL
+ * NULL: nothing found) the error missing_status with its default code and
+ * message instead.  Returns the handler's status. */
+es_status es_response_json_or(es_response *resp, int status, char *json, es_error *err,
+							  int missing_status, const char *message) ES_MUSTCHECK;
+
 /* Renderer (pure): an error value -> status, body and headers in resp
  * (which the caller frees).  No status 500 ever leaves: an error with no
  * status becomes 503 "internal failure", a 500 becomes 503 unavailable.

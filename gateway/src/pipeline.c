@@ -167,7 +167,7 @@ es_pipeline_dispatch(struct mg_connection *conn, void *cbdata)
 	int status;
 
 	(void) cbdata;
-	es_app_enter();
+	es_app_inflight_add(1);
 	start(&x, conn);
 	st = route(&x);
 	if (st == ES_OK)
@@ -181,7 +181,7 @@ es_pipeline_dispatch(struct mg_connection *conn, void *cbdata)
 	status = render(&x, st);
 	observe(&x, status, st);
 	finish(&x);
-	es_app_leave();
+	es_app_inflight_add(-1);
 	return status;
 }
 

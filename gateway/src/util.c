@@ -71,6 +71,28 @@ es_alloc_init(void)
 	cJSON_InitHooks(&hooks);
 }
 
+long long
+es_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+es_abstime_in(struct timespec *ts, int ms)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long) (ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L)
+	{
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
 /* Strict UTF-8 check (no overlongs, no surrogates, <= U+10FFFF, no NUL). */
 int
 es_utf8_valid(const char *buf, size_t len)

@@ -7,6 +7,7 @@
 #define ES_UTIL_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include "errors.h"
 
@@ -53,6 +54,13 @@ es_status es_parse_nonneg(const char *s, long long max, long long *out) ES_MUSTC
 /* Find query parameter `name` in a raw query string, percent-decoded into
  * a malloc'd string (*out NULL when absent).  ES_FAIL when malformed. */
 es_status es_query_param(const char *qs, const char *name, char **out) ES_MUSTCHECK;
+
+/* Monotonic milliseconds (intervals and deadlines). */
+long long es_mono_ms(void);
+
+/* The CLOCK_REALTIME instant ms milliseconds from now, for
+ * pthread_cond_timedwait. */
+void es_abstime_in(struct timespec *ts, int ms);
 
 /* Append JSON-escaped s (with quotes) to a growing buffer. */
 typedef struct es_buf {
