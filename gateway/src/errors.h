@@ -36,7 +36,10 @@ es_status es_error_set(es_error *err, int http_status, const char *code,
 /* 405 for a path that exists with other methods; always returns ES_FAIL. */
 es_status es_error_method_not_allowed(es_error *err, const char *method, const char *allow);
 
-/* Map a SQLSTATE plus primary message and detail to an HTTP error; never 500. */
+/* Map a SQLSTATE plus primary message and detail to an HTTP error; never
+ * 500.  For ESnnn the detail (a JSON object) becomes details, and its
+ * "reason" refines the code (ES409 wrong_expected_version, ES422
+ * command_rejected); the message is shown, never interpreted. */
 void es_error_from_sqlstate(es_error *err, const char *sqlstate,
 							const char *message, const char *detail);
 
