@@ -1,48 +1,36 @@
 /*
- * app.h - process-wide state shared by handlers: the effective config and
- * the JWT verifier (both read-only after startup), the OpenAPI document
- * (built once), and the lifecycle flag (atomic).
+ * app.h - process-wide state of the running gateway: the effective config,
+ * the JWT verifier and the OpenAPI document, plus the lifecycle counters.
+ *
+ * Lock discipline: es_app_init() runs once in main before any thread is
+ * created and takes ownership of what it is given; from then on config,
+ * verifier and document are immutable, so readers need no lock.  The
+ * stopping flag and the in-flight count are the only mutable fields and
+ * are touched only with __atomic builtins.  es_app_free() runs after every
+ * worker thread has stopped.  This module depends on config and auth only,
+ * so handlers may use it without reaching back into main.
  */
 #ifndef ES_APP_H
 #define ES_APP_H
 
 #include "auth.h"
 #include "config.h"
-#include "http.h"
 
-typedef struct es_app {
-	es_config cfg;
-	es_auth *auth;
-	char *openapi;
-	volatile int stopping; /* accessed with __atomic builtins */
-	volatile int inflight; /* requests inside dispatch; __atomic builtins */
-} es_app;
+/* Take ownership of cfg (moved: *cfg is zeroed), auth and openapi. */
+void es_app_init(es_config *cfg, es_auth *auth, char *openapi);
+void es_app_free(void);
 
-extern es_app es_g_app;
+const es_config *es_app_config(void);
+const es_auth *es_app_auth(void);
+const char *es_app_openapi(void);
 
-static inline int
-es_app_stopping(void)
-{
-	return __atomic_load_n(&es_g_app.stopping, __ATOMIC_ACQUIRE);
-}
+/* Lifecycle: set once on SIGTERM/SIGINT; read by readiness and SSE loops. */
+void es_app_set_stopping(void);
+int es_app_stopping(void);
 
-/* Handlers: parse -> db call -> render; they never write HTTP themselves
- * (except the SSE stream, which returns ES_STREAMED). */
-es_status es_h_create_tenant(es_request *req, es_response *resp, es_error *err) ES_MUSTCHECK;
-es_status es_h_get_tenant(es_request *req, es_response *resp, es_error *err) ES_MUSTCHECK;
-es_status es_h_execute_command(es_request *req, es_response *resp, es_error *err) ES_MUSTCHECK;
-es_status es_h_get_command(es_request *req, es_response *resp, es_error *err) ES_MUSTCHECK;
-es_status es_h_execute_query(es_request *req, es_response *resp, es_error *err) ES_MUSTCHECK;
-es_status es_h_read_stream(es_request *req, es_response *resp, es_error *err) ES_MUSTCHECK;
-es_status es_h_read_events(es_request *req, es_response *resp, es_error *err) ES_MUSTCHECK;
-es_status es_h_health(es_request *req, es_response *resp, es_error *err) ES_MUSTCHECK;
-es_status es_h_live(es_request *req, es_response *resp, es_error *err) ES_MUSTCHECK;
-es_status es_h_ready(es_request *req, es_response *resp, es_error *err) ES_MUSTCHECK;
-es_status es_h_metrics(es_request *req, es_response *resp, es_error *err) ES_MUSTCHECK;
-es_status es_h_openapi(es_request *req, es_response *resp, es_error *err) ES_MUSTCHECK;
-
-/* SSE notification listener (LISTEN es_saas_events). */
-es_status es_events_start(void) ES_MUSTCHECK;
-void es_events_stop(void);
+/* Requests inside the pipeline: +1 on entry, -1 on exit (the drain waits
+ * for zero). */
+void es_app_inflight_add(int delta);
+int es_app_inflight(void);
 
 #endif

@@ -42,20 +42,15 @@ struct es_auth {
 static char *
 dup_nonempty(const char *s)
 {
-	return (s && *s) ? strdup(s) : NULL;
+	return (s && *s) ? es_xstrdup(s) : NULL;
 }
 
 /* Build the verifier from options. */
 es_auth *
 es_auth_new(const es_auth_options *opt, char *errbuf, size_t errlen)
 {
-	es_auth *a = calloc(1, sizeof(*a));
+	es_auth *a = es_xcalloc(1, sizeof(*a));
 
-	if (a == NULL)
-	{
-		snprintf(errbuf, errlen, "out of memory");
-		return NULL;
-	}
 	if (opt->hs_secret && *opt->hs_secret)
 	{
 		a->secret_len = strlen(opt->hs_secret);
@@ -64,7 +59,7 @@ es_auth_new(const es_auth_options *opt, char *errbuf, size_t errlen)
 			snprintf(errbuf, errlen, "ES_JWT_SECRET must be at least 32 bytes (got %zu)", a->secret_len);
 			goto fail;
 		}
-		a->secret = (unsigned char *) strdup(opt->hs_secret);
+		a->secret = (unsigned char *) es_xstrdup(opt->hs_secret);
 	}
 	if (opt->public_key_file && *opt->public_key_file)
 	{
@@ -270,100 +265,117 @@ audience_matches(const cJSON *aud, const char *want)
 	return 0;
 }
 
-/* Verify token and extract claims. */
-es_status
-es_auth_verify(const es_auth *a, const char *token, time_t now, es_claims *claims,
-			   es_error *err)
+/* A compact JWS, split and decoded, with its header parsed. */
+typedef struct jws {
+	unsigned char *hjson, *pjson, *sig; /* decoded, NUL-terminated */
+	size_t hlen, plen, slen;
+	size_t signed_len;                  /* length of "header.payload" */
+	cJSON *hdr;
+	const char *alg;
+} jws;
+
+static void
+jws_free(jws *j)
+{
+	cJSON_Delete(j->hdr);
+	free(j->hjson);
+	free(j->pjson);
+	free(j->sig);
+}
+
+/* Split, decode and check the header (alg a string, kid/typ strings when
+ * present, no crit); 1 when the token is well-formed. */
+static int
+jws_decode(const char *token, jws *j)
 {
 	const char *dot1, *dot2;
-	size_t tlen, hlen, plen, slen;
-	unsigned char *hjson = NULL, *pjson = NULL, *sig = NULL;
-	cJSON *hdr = NULL, *payload = NULL;
-	const cJSON *alg, *kid, *typ, *v;
-	int ok = 0;
-	const char *why = "invalid token";
+	size_t tlen = strlen(token);
+	const cJSON *alg, *kid, *typ;
 
-	memset(claims, 0, sizeof(*claims));
-	tlen = strlen(token);
+	memset(j, 0, sizeof(*j));
 	if (tlen == 0 || tlen > ES_JWT_MAX_LEN)
-		goto done;
+		return 0;
 	dot1 = strchr(token, '.');
 	dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;
 	if (dot1 == NULL || dot2 == NULL || strchr(dot2 + 1, '.') != NULL)
-		goto done;
-	hlen = (size_t) (dot1 - token);
-	plen = (size_t) (dot2 - dot1 - 1);
-	hjson = es_b64url_decode(token, hlen, &hlen);
-	pjson = es_b64url_decode(dot1 + 1, plen, &plen);
-	sig = es_b64url_decode(dot2 + 1, strlen(dot2 + 1), &slen);
-	if (hjson == NULL || pjson == NULL || sig == NULL)
-		goto done;
+		return 0;
+	j->signed_len = (size_t) (dot2 - token);
+	j->hjson = es_b64url_decode(token, (size_t) (dot1 - token), &j->hlen);
+	j->pjson = es_b64url_decode(dot1 + 1, (size_t) (dot2 - dot1 - 1), &j->plen);
+	j->sig = es_b64url_decode(dot2 + 1, strlen(dot2 + 1), &j->slen);
+	if (j->hjson == NULL || j->pjson == NULL || j->sig == NULL)
+		return 0;
 	/* the decoders NUL-terminate; an embedded NUL would hide trailing data */
-	if (memchr(hjson, 0, hlen) != NULL || memchr(pjson, 0, plen) != NULL ||
-		!es_json_depth_ok((const char *) hjson, hlen, 16) ||
-		!es_json_depth_ok((const char *) pjson, plen, 16))
-		goto done;
-	hdr = cJSON_ParseWithLengthOpts((const char *) hjson, hlen + 1, NULL, 1);
-	if (!cJSON_IsObject(hdr))
-		goto done;
-	alg = cJSON_GetObjectItemCaseSensitive(hdr, "alg");
-	kid = cJSON_GetObjectItemCaseSensitive(hdr, "kid");
-	typ = cJSON_GetObjectItemCaseSensitive(hdr, "typ");
+	if (memchr(j->hjson, 0, j->hlen) != NULL || memchr(j->pjson, 0, j->plen) != NULL ||
+		!es_json_depth_ok((const char *) j->hjson, j->hlen, 16) ||
+		!es_json_depth_ok((const char *) j->pjson, j->plen, 16))
+		return 0;
+	j->hdr = cJSON_ParseWithLengthOpts((const char *) j->hjson, j->hlen + 1, NULL, 1);
+	if (!cJSON_IsObject(j->hdr))
+		return 0;
+	alg = cJSON_GetObjectItemCaseSensitive(j->hdr, "alg");
+	kid = cJSON_GetObjectItemCaseSensitive(j->hdr, "kid");
+	typ = cJSON_GetObjectItemCaseSensitive(j->hdr, "typ");
 	if (!cJSON_IsString(alg) || (kid && !cJSON_IsString(kid)) || (typ && !cJSON_IsString(typ)) ||
-		cJSON_GetObjectItemCaseSensitive(hdr, "crit") != NULL)
-		goto done;
+		cJSON_GetObjectItemCaseSensitive(j->hdr, "crit") != NULL)
+		return 0;
+	j->alg = alg->valuestring;
+	return 1;
+}
 
-	/* signature: the key is chosen by the configured family, never by the token */
-	{
-		size_t inlen = (size_t) (dot2 - token);
+/* The signature: the key is chosen by the configured family, never by the
+ * token.  NULL when it verifies, else the reason. */
+static const char *
+verify_signature(const es_auth *a, const char *token, const jws *j)
+{
+	int ok;
 
-		why = "signature verification failed";
-		if (strcmp(alg->valuestring, "HS256") == 0)
-			ok = verify_hs256(a, token, inlen, sig, slen);
-		else if (strcmp(alg->valuestring, "RS256") == 0)
-			ok = a->rsa != NULL && verify_pkey(a->rsa, token, inlen, sig, slen);
-		else if (strcmp(alg->valuestring, "ES256") == 0)
-			ok = verify_es256(a, token, inlen, sig, slen);
-		else
-			why = "unsupported algorithm";
-		if (!ok)
-			goto done;
-		ok = 0;
-	}
+	if (strcmp(j->alg, "HS256") == 0)
+		ok = verify_hs256(a, token, j->signed_len, j->sig, j->slen);
+	else if (strcmp(j->alg, "RS256") == 0)
+		ok = a->rsa != NULL && verify_pkey(a->rsa, token, j->signed_len, j->sig, j->slen);
+	else if (strcmp(j->alg, "ES256") == 0)
+		ok = verify_es256(a, token, j->signed_len, j->sig, j->slen);
+	else
+		return "unsupported algorithm";
+	return ok ? NULL : "signature verification failed";
+}
 
-	payload = cJSON_ParseWithLengthOpts((const char *) pjson, plen + 1, NULL, 1);
-	why = "invalid claims";
-	if (!cJSON_IsObject(payload))
-		goto done;
-	{
-		double exp = 0, nbf = 0;
-		int has_exp, has_nbf;
+/* Time window (exp/nbf with leeway), audience and issuer; NULL when the
+ * token may be used now, else the reason. */
+static const char *
+check_claims(const es_auth *a, const cJSON *payload, time_t now)
+{
+	double exp = 0, nbf = 0;
+	int has_exp, has_nbf;
+	const cJSON *iss;
 
-		if (!numeric_claim(payload, "exp", &exp, &has_exp) ||
-			!numeric_claim(payload, "nbf", &nbf, &has_nbf))
-			goto done;
-		why = "token expired";
-		if (has_exp && (double) now >= exp + a->leeway)
-			goto done;
-		why = "token not yet valid";
-		if (has_nbf && (double) now + a->leeway < nbf)
-			goto done;
-	}
-	why = "audience mismatch";
+	if (!numeric_claim(payload, "exp", &exp, &has_exp) ||
+		!numeric_claim(payload, "nbf", &nbf, &has_nbf))
+		return "invalid claims";
+	if (has_exp && (double) now >= exp + a->leeway)
+		return "token expired";
+	if (has_nbf && (double) now + a->leeway < nbf)
+		return "token not yet valid";
 	if (a->audience && !audience_matches(cJSON_GetObjectItemCaseSensitive(payload, "aud"), a->audience))
-		goto done;
-	why = "issuer mismatch";
-	v = cJSON_GetObjectItemCaseSensitive(payload, "iss");
-	if (a->issuer && !(cJSON_IsString(v) && strcmp(v->valuestring, a->issuer) == 0))
-		goto done;
+		return "audience mismatch";
+	iss = cJSON_GetObjectItemCaseSensitive(payload, "iss");
+	if (a->issuer && !(cJSON_IsString(iss) && strcmp(iss->valuestring, a->issuer) == 0))
+		return "issuer mismatch";
+	return NULL;
+}
 
-	why = "invalid claims";
-	v = cJSON_GetObjectItemCaseSensitive(payload, "tenant_id");
+/* tenant_id, roles (admin) and sub into claims; 0 when malformed. */
+static int
+extract_claims(const cJSON *payload, es_claims *claims)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(payload, "tenant_id");
+
 	if (v != NULL && !cJSON_IsNull(v))
 	{
 		if (!cJSON_IsString(v) || v->valuestring[0] == '\0')
-			goto done;
-		claims->tenant_id = strdup(v->valuestring);
+			return 0;
+		claims->tenant_id = es_xstrdup(v->valuestring);
 	}
 	v = cJSON_GetObjectItemCaseSensitive(payload, "roles");
 	if (v != NULL && !cJSON_IsNull(v))
@@ -371,26 +383,42 @@ es_auth_verify(const es_auth *a, const char *token, time_t now, es_claims *claim
 		const cJSON *r;
 
 		if (!cJSON_IsArray(v))
-			goto done;
+			return 0;
 		cJSON_ArrayForEach(r, v)
 		{
 			if (!cJSON_IsString(r))
-				goto done;
+				return 0;
 			if (strcmp(r->valuestring, "admin") == 0)
 				claims->is_admin = 1;
 		}
 	}
 	v = cJSON_GetObjectItemCaseSensitive(payload, "sub");
 	if (cJSON_IsString(v))
-		claims->subject = strdup(v->valuestring);
-	ok = 1;
-done:
-	cJSON_Delete(hdr);
+		claims->subject = es_xstrdup(v->valuestring);
+	return 1;
+}
+
+/* Verify token and extract claims: decode -> signature -> claims. */
+es_status
+es_auth_verify(const es_auth *a, const char *token, time_t now, es_claims *claims,
+			   es_error *err)
+{
+	jws j;
+	cJSON *payload = NULL;
+	const char *why = "invalid token";
+
+	memset(claims, 0, sizeof(*claims));
+	if (jws_decode(token, &j) && (why = verify_signature(a, token, &j)) == NULL)
+	{
+		payload = cJSON_ParseWithLengthOpts((const char *) j.pjson, j.plen + 1, NULL, 1);
+		if (!cJSON_IsObject(payload))
+			why = "invalid claims";
+		else if ((why = check_claims(a, payload, now)) == NULL && !extract_claims(payload, claims))
+			why = "invalid claims";
+	}
 	cJSON_Delete(payload);
-	free(hjson);
-	free(pjson);
-	free(sig);
-	if (!ok)
+	jws_free(&j);
+	if (why != NULL)
 	{
 		es_claims_free(claims);
 		return es_error_set(err, 401, "invalid_token", "%s", why);

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "util.h"
+
 typedef enum { CT_STR, CT_INT, CT_LL, CT_BOOL } ctype;
 
 typedef struct env_param {
@@ -135,7 +137,7 @@ set_env_param(es_config *c, const env_param *p, const char *val, char *errbuf, s
 	{
 		case CT_STR:
 			free(*(char **) (base + p->offset));
-			*(char **) (base + p->offset) = strdup(val);
+			*(char **) (base + p->offset) = es_xstrdup(val);
 			return ES_OK;
 		case CT_INT:
 		case CT_LL:

@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "util.h"
 
 typedef struct slot {
 	PGconn *conn;
@@ -43,15 +44,13 @@ static char timeout_text[16]; /* set once */
 es_status
 es_db_init(const es_db_options *opt)
 {
-	slots = calloc((size_t) opt->pool_size, sizeof(slot));
-	if (slots == NULL)
-		return ES_FAIL;
+	slots = es_xcalloc((size_t) opt->pool_size, sizeof(slot));
 	nslots = opt->pool_size;
 	navailable = nslots;
-	conninfo = strdup(opt->conninfo);
+	conninfo = es_xstrdup(opt->conninfo);
 	wait_ms = opt->wait_ms;
 	snprintf(timeout_text, sizeof(timeout_text), "%d", opt->statement_timeout_ms);
-	return conninfo ? ES_OK : ES_FAIL;
+	return ES_OK;
 }
 
 void
@@ -91,16 +90,6 @@ es_db_pool_available(void)
 	return n;
 }
 
-/* Monotonic milliseconds. */
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Route server notices (e.g. FATAL on termination) into the JSON log. */
 static void
 notice_to_log(void *arg, const char *message)
@@ -138,14 +127,7 @@ checkout(void)
 	struct timespec deadline;
 	int idx = -1;
 
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += wait_ms / 1000;
-	deadline.tv_nsec += (long) (wait_ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L)
-	{
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
+	es_abstime_in(&deadline, wait_ms);
 	pthread_mutex_lock(&pool_lock);
 	while (!shutting_down && navailable == 0)
 		if (pthread_cond_timedwait(&pool_cond, &pool_lock, &deadline) == ETIMEDOUT)
@@ -191,7 +173,7 @@ wait_readable(PGconn *c, long long deadline)
 	while (PQisBusy(c))
 	{
 		struct pollfd pfd = {.fd = PQsocket(c), .events = POLLIN};
-		long long left = deadline - now_ms();
+		long long left = deadline - es_mono_ms();
 		int r;
 
 		if (left <= 0)
@@ -231,37 +213,36 @@ note_error(PGresult *r, es_error *err, int *have_err)
 	*have_err = 1;
 }
 
-/* The choke point. */
-es_status
-es_db_call(es_db_service svc, const es_stmt *stmt, const char *const *params,
-		   PGresult **out, es_error *err)
+/* Check out a slot and its connection (opened lazily); NULL with err set
+ * when none is available or the server cannot be reached. */
+static PGconn *
+acquire(int *idx, es_error *err)
 {
-	int idx, broken = 0, have_err = 0;
-	PGconn *c;
-	PGresult *result = NULL;
-	const char *tparam[1] = {timeout_text};
-	long long deadline;
-	int rc;
-
-	(void) svc; /* breakers key on this later */
-	*out = NULL;
-	idx = checkout();
-	if (idx < 0)
-		return es_error_set(err, 503, "unavailable", "no database connection available");
-	c = slots[idx].conn;
-	if (c == NULL)
+	*idx = checkout();
+	if (*idx < 0)
 	{
-		c = es_db_connect_dedicated();
-		slots[idx].conn = c;
-		if (c == NULL)
+		es_error_set(err, 503, "unavailable", "no database connection available");
+		return NULL;
+	}
+	if (slots[*idx].conn == NULL)
+	{
+		slots[*idx].conn = es_db_connect_dedicated();
+		if (slots[*idx].conn == NULL)
 		{
-			checkin(idx, 1);
+			checkin(*idx, 1);
 			es_error_from_sqlstate(err, "08006", NULL, NULL);
-			return ES_FAIL;
+			return NULL;
 		}
 	}
+	return slots[*idx].conn;
+}
 
-	deadline = now_ms() + atoll(timeout_text) + 5000;
+/* Queue BEGIN, the timeout, the statement, COMMIT and a sync; 0 when sent. */
+static int
+send_pipeline(PGconn *c, const es_stmt *stmt, const char *const *params)
+{
+	const char *tparam[1] = {timeout_text};
+
 	if (!PQenterPipelineMode(c) ||
 		!PQsendQueryParams(c, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) ||
 		!PQsendQueryParams(c, "SELECT pg_catalog.set_config('statement_timeout', $1, true)",
@@ -271,61 +252,50 @@ es_db_call(es_db_service svc, const es_stmt *stmt, const char *const *params,
 		!PQpipelineSync(c))
 	{
 		es_log(ES_LOG_WARN, "database send failed (%s): %s", stmt->name, PQerrorMessage(c));
-		broken = 1;
-		goto fail_conn;
+		return -1;
 	}
+	return 0;
+}
 
-	/* four statements, each followed by NULL, then the sync */
+typedef enum run_outcome {
+	RUN_SYNCED,  /* every result read, up to the sync */
+	RUN_TIMEOUT, /* client-side deadline passed */
+	RUN_LOST     /* connection error or protocol out of step */
+} run_outcome;
+
+/* Read the four statements' results (each followed by NULL) and the sync;
+ * keep the statement's tuples in *result and the first error in err. */
+static run_outcome
+collect(PGconn *c, long long deadline, PGresult **result, es_error *err, int *have_err)
+{
 	for (int q = 0; q < 5; q++)
 	{
 		for (;;)
 		{
 			PGresult *r;
+			int rc = wait_readable(c, deadline);
 
-			rc = wait_readable(c, deadline);
 			if (rc == -2)
-			{
-				cancel(c);
-				es_log(ES_LOG_WARN, "database call %s timed out client-side", stmt->name);
-				broken = 1;
-				if (!have_err)
-				{
-					es_error_from_sqlstate(err, "57014", NULL, NULL);
-					have_err = 1;
-				}
-				goto done;
-			}
+				return RUN_TIMEOUT;
 			if (rc == -1)
-			{
-				broken = 1;
-				goto fail_conn;
-			}
+				return RUN_LOST;
 			r = PQgetResult(c);
 			if (r == NULL)
 			{
 				if (q == 4)
-				{
-					/* no sync result: the connection is gone */
-					broken = 1;
-					goto fail_conn;
-				}
+					return RUN_LOST; /* no sync result: the connection is gone */
 				break;
 			}
 			switch (PQresultStatus(r))
 			{
 				case PGRES_PIPELINE_SYNC:
 					PQclear(r);
-					if (q != 4)
-					{
-						broken = 1;
-						goto fail_conn;
-					}
-					goto synced;
+					return q == 4 ? RUN_SYNCED : RUN_LOST;
 				case PGRES_TUPLES_OK:
 				case PGRES_COMMAND_OK:
-					if (q == 2 && result == NULL)
+					if (q == 2 && *result == NULL)
 					{
-						result = r;
+						*result = r;
 						r = NULL;
 					}
 					break;
@@ -333,15 +303,22 @@ es_db_call(es_db_service svc, const es_stmt *stmt, const char *const *params,
 					break;
 				case PGRES_FATAL_ERROR:
 				default:
-					note_error(r, err, &have_err);
+					note_error(r, err, have_err);
 					break;
 			}
 			PQclear(r);
 		}
 	}
-synced:
-	if (!PQexitPipelineMode(c))
-		broken = 1;
+	return RUN_LOST;
+}
+
+/* Leave pipeline mode with the transaction closed; returns 1 when the
+ * connection must be dropped. */
+static int
+end_pipeline(PGconn *c)
+{
+	int broken = !PQexitPipelineMode(c);
+
 	if (!broken && PQtransactionStatus(c) != PQTRANS_IDLE)
 	{
 		PGresult *rb = PQexec(c, "ROLLBACK");
@@ -350,17 +327,50 @@ synced:
 			broken = 1;
 		PQclear(rb);
 	}
-	if (PQstatus(c) != CONNECTION_OK)
-		broken = 1;
-	goto done;
+	return broken || PQstatus(c) != CONNECTION_OK;
+}
 
-fail_conn:
-	if (!have_err)
+/* The first error wins; a connection-level cause only fills an empty err. */
+static void
+note_sqlstate(es_error *err, int *have_err, const char *sqlstate)
+{
+	if (*have_err)
+		return;
+	es_error_from_sqlstate(err, sqlstate, NULL, NULL);
+	*have_err = 1;
+}
+
+/* The choke point: acquire -> send -> collect -> end -> checkin. */
+es_status
+es_db_call(es_db_service svc, const es_stmt *stmt, const char *const *params,
+		   PGresult **out, es_error *err)
+{
+	int idx, broken = 1, have_err = 0;
+	PGconn *c;
+	PGresult *result = NULL;
+	run_outcome outcome = RUN_LOST;
+
+	(void) svc; /* breakers key on this later */
+	*out = NULL;
+	c = acquire(&idx, err);
+	if (c == NULL)
+		return ES_FAIL;
+	if (send_pipeline(c, stmt, params) == 0)
+		outcome = collect(c, es_mono_ms() + atoll(timeout_text) + 5000, &result, err, &have_err);
+	switch (outcome)
 	{
-		es_error_from_sqlstate(err, "08006", NULL, NULL);
-		have_err = 1;
+		case RUN_SYNCED:
+			broken = end_pipeline(c);
+			break;
+		case RUN_TIMEOUT:
+			cancel(c);
+			es_log(ES_LOG_WARN, "database call %s timed out client-side", stmt->name);
+			note_sqlstate(err, &have_err, "57014");
+			break;
+		case RUN_LOST:
+			note_sqlstate(err, &have_err, "08006");
+			break;
 	}
-done:
 	if (have_err)
 	{
 		if (strcmp(err->sqlstate, "57014") != 0 && err->http_status >= 500)
@@ -385,7 +395,7 @@ es_db_call_text(es_db_service svc, const es_stmt *stmt, const char *const *param
 	if (es_db_call(svc, stmt, params, &r, err) != ES_OK)
 		return ES_FAIL;
 	if (PQntuples(r) >= 1 && PQnfields(r) >= 1 && !PQgetisnull(r, 0, 0))
-		*value = strdup(PQgetvalue(r, 0, 0));
+		*value = es_xstrdup(PQgetvalue(r, 0, 0));
 	PQclear(r);
 	return ES_OK;
 }

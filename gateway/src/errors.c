@@ -5,6 +5,10 @@
  * transient 40001/40P01 -> 503 unavailable with Retry-After; 57014 -> 504;
  * 22xxx (bad data reached SQL) and 54xxx (input too complex) -> 400; 23xxx -> 409 conflict; anything else
  * -> 503 unavailable.  Never 500.  Pure, thread-safe.
+ *
+ * The finer code of an ES409/ES422 comes from machine-readable facts only:
+ * the SQLSTATE and the "reason" key the extension puts in every errdetail
+ * JSON object -- never from the message or detail wording.
  */
 #include "errors.h"
 
@@ -67,6 +71,15 @@ es_error_set(es_error *err, int http_status, const char *code, const char *fmt, 
 	return ES_FAIL;
 }
 
+es_status
+es_error_method_not_allowed(es_error *err, const char *method, const char *allow)
+{
+	es_error_set(err, 405, "method_not_allowed", "method %.16s not allowed; allowed: %.64s",
+				 method, allow);
+	snprintf(err->allow, sizeof(err->allow), "%s", allow);
+	return ES_FAIL;
+}
+
 /* Details from errdetail: kept only when it is a JSON object. */
 static char *
 details_from_detail(const char *detail)
@@ -83,20 +96,40 @@ details_from_detail(const char *detail)
 	return out;
 }
 
-/* Whether details JSON has a numeric current_version. */
+/* Whether the details object's "reason" is the string want. */
 static int
-has_current_version(const char *details)
+reason_is(const char *details, const char *want)
 {
-	cJSON *j, *v;
-	int found = 0;
+	cJSON *j;
+	const cJSON *r;
+	int match;
 
 	if (details == NULL)
 		return 0;
 	j = cJSON_Parse(details);
-	v = cJSON_GetObjectItemCaseSensitive(j, "current_version");
-	found = (v != NULL && (cJSON_IsNumber(v) || cJSON_IsNull(v)));
+	r = cJSON_GetObjectItemCaseSensitive(j, "reason");
+	match = cJSON_IsString(r) && strcmp(r->valuestring, want) == 0;
 	cJSON_Delete(j);
-	return found;
+	return match;
+}
+
+/* ESnnn statuses with finer codes: (status, reason) -> code, else the
+ * status's default code. */
+static const struct {
+	int status;
+	const char *reason;
+} es_reasons[] = {
+	{409, "wrong_expected_version"},
+	{422, "command_rejected"},
+};
+
+static const char *
+es_code(int status, const char *details)
+{
+	for (size_t i = 0; i < sizeof(es_reasons) / sizeof(es_reasons[0]); i++)
+		if (es_reasons[i].status == status && reason_is(details, es_reasons[i].reason))
+			return es_reasons[i].reason;
+	return es_error_code_for_status(status);
 }
 
 /* The SQLSTATE -> HTTP table. */
@@ -166,11 +199,8 @@ es_error_from_sqlstate(es_error *err, const char *sqlstate, const char *message,
 	snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", ss);
 	if (is_es)
 		err->details = details_from_detail(detail);
-	if (is_es && status == 409)
-		code = has_current_version(err->details) ? "wrong_expected_version" : "conflict";
-	if (is_es && status == 422)
-		code = (message && strncmp(message, "command rejected", 16) == 0)
-				   ? "command_rejected" : "invalid_content";
+	if (is_es && status >= 400 && status < 500)
+		code = es_code(status, err->details);
 	snprintf(err->code, sizeof(err->code), "%s", code);
 	snprintf(err->message, sizeof(err->message), "%s", msg);
 	err->retry_after = (status == 503) ? 5 : 0;

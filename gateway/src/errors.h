@@ -2,7 +2,7 @@
  * errors.h - gateway error values and the SQLSTATE -> HTTP table.
  *
  * Functions return an es_status and fill a caller-owned es_error; only the
- * dispatcher in main.c turns an es_error into an HTTP response.
+ * renderer in http.c turns an es_error into an HTTP response.
  * Pure module: no shared state.
  */
 #ifndef ES_ERRORS_H
@@ -23,6 +23,7 @@ typedef struct es_error {
 	char *details;   /* JSON object text (malloc) or NULL => {} */
 	int retry_after; /* seconds, 0 = no header */
 	char sqlstate[6];
+	char allow[64];  /* 405 only: the methods the path accepts */
 } es_error;
 
 /* Reset an error to "no error" and release its details. */
@@ -32,7 +33,13 @@ void es_error_clear(es_error *err);
 es_status es_error_set(es_error *err, int http_status, const char *code,
 					   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-/* Map a SQLSTATE plus primary message and detail to an HTTP error; never 500. */
+/* 405 for a path that exists with other methods; always returns ES_FAIL. */
+es_status es_error_method_not_allowed(es_error *err, const char *method, const char *allow);
+
+/* Map a SQLSTATE plus primary message and detail to an HTTP error; never
+ * 500.  For ESnnn the detail (a JSON object) becomes details, and its
+ * "reason" refines the code (ES409 wrong_expected_version, ES422
+ * command_rejected); the message is shown, never interpreted. */
 void es_error_from_sqlstate(es_error *err, const char *sqlstate,
 							const char *message, const char *detail);
 

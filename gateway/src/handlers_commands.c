@@ -1,22 +1,26 @@
 /*
  * handlers_commands.c - POST /api/v1/commands/execute, GET /api/v1/commands/{id}.
  * The Idempotency-Key header is the command id: it must be a UUID and may
- * not contradict the body's "id".  It is spliced into the validated JSON
- * object text as a last "id" member (jsonb keeps the last duplicate key),
- * so the client's JSON (big numbers included) reaches es_execute untouched
- * and no JSON is re-serialised.
+ * not contradict the body's "id".  It travels as its own SQL parameter and
+ * is set as "id" with jsonb || in the statement, so the client's JSON text
+ * (big numbers included) reaches es_execute untouched: no JSON is spliced
+ * or re-serialised in the gateway.
  */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "app.h"
+#include "handlers.h"
 #include "db.h"
 #include "util.h"
 
+/* $3 is the Idempotency-Key (or NULL): it becomes the command's "id" */
 static const es_stmt execute_command = {
-	"es_execute", "SELECT es_execute($1::text, $2::jsonb)::text", 2};
+	"es_execute",
+	"SELECT es_execute($1::text, CASE WHEN $3::text IS NULL THEN $2::jsonb "
+	"ELSE $2::jsonb || jsonb_build_object('id', $3::text) END)::text",
+	3};
 
 static const es_stmt get_command = {
 	"es_get_command",
@@ -40,7 +44,7 @@ es_h_execute_command(es_request *req, es_response *resp, es_error *err)
 	const char *key = mg_get_header(req->conn, "Idempotency-Key");
 	const cJSON *id;
 	char keybuf[37];
-	const char *params[2];
+	const char *params[3];
 	char *out = NULL;
 
 	if (!cJSON_IsObject(req->json))
@@ -59,34 +63,10 @@ es_h_execute_command(es_request *req, es_response *resp, es_error *err)
 	}
 	params[0] = req->claims.tenant_id;
 	params[1] = req->body;
-	if (key != NULL)
-	{
-		/* body is a validated JSON object: drop the closing brace, append the id */
-		es_buf b;
-		size_t end = req->body_len;
-		int empty;
-		es_status st;
-
-		while (end > 0 && req->body[end - 1] != '}')
-			end--;
-		if (end == 0)
-			return es_error_set(err, 400, "malformed_request", "command must be a JSON object");
-		es_buf_init(&b);
-		es_buf_append(&b, req->body, end - 1);
-		empty = cJSON_GetArraySize(req->json) == 0;
-		es_buf_printf(&b, "%s\"id\":\"%s\"}", empty ? "" : ",", keybuf);
-		params[1] = b.data;
-		st = es_db_call_text(ES_SVC_EVENT_STORE, &execute_command, params, &out, err);
-		es_buf_free(&b);
-		if (st != ES_OK)
-			return ES_FAIL;
-	}
-	else if (es_db_call_text(ES_SVC_EVENT_STORE, &execute_command, params, &out, err) != ES_OK)
+	params[2] = key != NULL ? keybuf : NULL;
+	if (es_db_call_text(ES_SVC_EVENT_STORE, &execute_command, params, &out, err) != ES_OK)
 		return ES_FAIL;
-	if (out == NULL)
-		return es_error_set(err, 503, "unavailable", "command returned no result");
-	es_response_json(resp, 200, out);
-	return ES_OK;
+	return es_response_json_or(resp, 200, out, err, 503, "command returned no result");
 }
 
 es_status
@@ -102,8 +82,5 @@ es_h_get_command(es_request *req, es_response *resp, es_error *err)
 	params[1] = id;
 	if (es_db_call_text(ES_SVC_QUERY_HANDLER, &get_command, params, &out, err) != ES_OK)
 		return ES_FAIL;
-	if (out == NULL)
-		return es_error_set(err, 404, "not_found", "unknown command");
-	es_response_json(resp, 200, out);
-	return ES_OK;
+	return es_response_json_or(resp, 200, out, err, 404, "unknown command");
 }

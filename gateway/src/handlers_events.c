@@ -7,23 +7,20 @@
  * at most every ES_SSE_POLL_MS.  `id:` is the event position.  Each write
  * batch is bounded by ES_SSE_BUFFER_BYTES; a client that does not drain
  * its socket within the request timeout is disconnected (mg_write fails).
- * Correctness never depends on NOTIFY.
+ * Correctness never depends on NOTIFY.  Event JSON is the extension's own
+ * es_event row as jsonb (to_jsonb): the gateway never rebuilds its shape.
  *
- * Slow clients: civetweb's blocking mg_write has no timeout of its own, so
- * each subscription registers its socket in sse_slots and marks when a
- * write starts; the listener thread doubles as a watchdog and shuts down
- * (never closes) the socket of a write blocked longer than the request
- * timeout, which makes mg_write fail and the handler return.
+ * Slow clients: civetweb's mg_write (1.15, sockets are non-blocking) waits
+ * for POLLOUT at most request_timeout_ms without progress and then fails;
+ * sse_write writes in chunks and also gives up when the whole write takes
+ * longer than the request timeout, so a client that reads too slowly (or
+ * not at all) is cut off whatever its address family, and the worker and
+ * the subscription are freed.  No socket lookup, no watchdog thread.
  *
- * Concurrency: notify_lock guards notify_gen, listener_stop, sse_active and
- * sse_slots; notify_cond is broadcast on every notification and on stop.
+ * Concurrency: notify_lock guards notify_gen, listener_stop and sse_active;
+ * notify_cond is broadcast on every notification and on stop.
  */
-#include <arpa/inet.h>
-#include <dirent.h>
-#include <netinet/in.h>
 #include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,17 +28,17 @@
 #include <time.h>
 
 #include "app.h"
+#include "handlers.h"
 #include "db.h"
 #include "log.h"
-#include "sql.h"
 #include "util.h"
 
 #define SSE_BATCH "200"
 
 static const es_stmt read_log_json = {
 	"es_read_log",
-	"SELECT jsonb_build_object('events', coalesce(jsonb_agg(" ES_SQL_EVENT_JSON
-	" ORDER BY e.position), '[]'::jsonb))::text "
+	"SELECT jsonb_build_object('events', coalesce(jsonb_agg(to_jsonb(e) ORDER BY e.position), "
+	"'[]'::jsonb))::text "
 	"FROM es_read_log($1::text, $2::bigint, $3::int) AS e",
 	3};
 
@@ -51,7 +48,7 @@ static const es_stmt read_log_rows = {
 	"es_read_log_sse",
 	"SELECT position, ev FROM (SELECT position, ev, "
 	"sum(octet_length(ev)) OVER (ORDER BY position) AS upto FROM "
-	"(SELECT e.position, (" ES_SQL_EVENT_JSON ")::text AS ev "
+	"(SELECT e.position, to_jsonb(e)::text AS ev "
 	"FROM es_read_log($1::text, $2::bigint, $3::int) AS e) a) b "
 	"WHERE upto - octet_length(ev) < $4::bigint ORDER BY position",
 	4};
@@ -61,14 +58,6 @@ static pthread_cond_t notify_cond = PTHREAD_COND_INITIALIZER;
 static unsigned long notify_gen;  /* guarded by notify_lock */
 static int listener_stop;         /* guarded by notify_lock */
 static int sse_active;            /* guarded by notify_lock */
-typedef struct sse_slot {
-	int used;
-	int fd;                    /* -1 when the socket was not found */
-	long long write_started;   /* monotonic ms, 0 = not writing */
-} sse_slot;
-
-#define SSE_MAX_SLOTS 4096
-static sse_slot sse_slots[SSE_MAX_SLOTS]; /* guarded by notify_lock */
 static pthread_t listener_thread;
 static int listener_started;      /* main thread only */
 
@@ -93,91 +82,31 @@ should_stop_listener(void)
 	return s;
 }
 
-static long long mono_ms(void);
+#define SSE_WRITE_CHUNK 16384
 
-/* Shut down sockets whose write has been blocked too long. */
-static void
-sse_watchdog(void)
-{
-	long long now = mono_ms();
-	long long limit = es_g_app.cfg.request_timeout_ms;
-
-	pthread_mutex_lock(&notify_lock);
-	for (int i = 0; i < SSE_MAX_SLOTS; i++)
-		if (sse_slots[i].used && sse_slots[i].fd >= 0 && sse_slots[i].write_started > 0 &&
-			now - sse_slots[i].write_started > limit)
-		{
-			(void) shutdown(sse_slots[i].fd, SHUT_RDWR);
-			sse_slots[i].write_started = 0;
-			es_log(ES_LOG_INFO, "slow SSE client cut off");
-		}
-	pthread_mutex_unlock(&notify_lock);
-}
-
-/* The socket of this connection: civetweb does not expose it, so match
- * the local/peer ports and peer address among our descriptors. */
+/* Write all of data within the request timeout; returns 0 on success.
+ * Each mg_write fails by itself after request_timeout_ms without progress;
+ * the deadline bounds a client that drains, but too slowly. */
 static int
-is_our_socket(int fd, const struct mg_request_info *ri)
+sse_write(struct mg_connection *conn, const char *data, size_t len)
 {
-	struct sockaddr_in local, peer;
-	socklen_t ll = sizeof(local), pl = sizeof(peer);
-	char addr[INET_ADDRSTRLEN];
+	long long deadline = es_mono_ms() + es_app_config()->request_timeout_ms;
 
-	if (getsockname(fd, (struct sockaddr *) &local, &ll) != 0 || local.sin_family != AF_INET ||
-		ntohs(local.sin_port) != ri->server_port)
-		return 0;
-	if (getpeername(fd, (struct sockaddr *) &peer, &pl) != 0 || peer.sin_family != AF_INET ||
-		ntohs(peer.sin_port) != ri->remote_port)
-		return 0;
-	return inet_ntop(AF_INET, &peer.sin_addr, addr, sizeof(addr)) && strcmp(addr, ri->remote_addr) == 0;
-}
-
-/* Find the socket: list /proc/self/fd when available, else probe fds. */
-static int
-find_socket(const struct mg_request_info *ri)
-{
-	DIR *d = opendir("/proc/self/fd");
-	long maxfd;
-
-	if (d != NULL)
+	while (len > 0)
 	{
-		struct dirent *de;
-		int found = -1;
+		size_t n = len < SSE_WRITE_CHUNK ? len : SSE_WRITE_CHUNK;
 
-		while (found < 0 && (de = readdir(d)) != NULL)
+		if (mg_write(conn, data, n) != (int) n)
+			return -1;
+		data += n;
+		len -= n;
+		if (len > 0 && es_mono_ms() > deadline)
 		{
-			char *end;
-			long fd = strtol(de->d_name, &end, 10);
-
-			if (*end == '\0' && end != de->d_name && fd != dirfd(d) && is_our_socket((int) fd, ri))
-				found = (int) fd;
+			es_log(ES_LOG_INFO, "slow SSE client cut off");
+			return -1;
 		}
-		closedir(d);
-		return found;
 	}
-	maxfd = sysconf(_SC_OPEN_MAX);
-	if (maxfd <= 0 || maxfd > 65536)
-		maxfd = 65536;
-	for (int fd = 0; fd < maxfd; fd++)
-		if (is_our_socket(fd, ri))
-			return fd;
-	return -1;
-}
-
-/* Write with the watchdog armed; returns 0 on success. */
-static int
-sse_write(int slot, struct mg_connection *conn, const char *data, size_t len)
-{
-	int n;
-
-	pthread_mutex_lock(&notify_lock);
-	sse_slots[slot].write_started = mono_ms();
-	pthread_mutex_unlock(&notify_lock);
-	n = mg_write(conn, data, len);
-	pthread_mutex_lock(&notify_lock);
-	sse_slots[slot].write_started = 0;
-	pthread_mutex_unlock(&notify_lock);
-	return n == (int) len ? 0 : -1;
+	return 0;
 }
 
 /* LISTEN loop with reconnects. */
@@ -192,7 +121,6 @@ listener_main(void *arg)
 		struct pollfd pfd;
 		PGnotify *n;
 
-		sse_watchdog();
 		if (c == NULL)
 		{
 			PGresult *r;
@@ -270,14 +198,7 @@ wait_notify(unsigned long seen, int timeout_ms)
 	struct timespec dl;
 	unsigned long g;
 
-	clock_gettime(CLOCK_REALTIME, &dl);
-	dl.tv_sec += timeout_ms / 1000;
-	dl.tv_nsec += (long) (timeout_ms % 1000) * 1000000L;
-	if (dl.tv_nsec >= 1000000000L)
-	{
-		dl.tv_sec++;
-		dl.tv_nsec -= 1000000000L;
-	}
+	es_abstime_in(&dl, timeout_ms);
 	pthread_mutex_lock(&notify_lock);
 	while (notify_gen == seen && !listener_stop)
 		if (pthread_cond_timedwait(&notify_cond, &notify_lock, &dl) != 0)
@@ -285,15 +206,6 @@ wait_notify(unsigned long seen, int timeout_ms)
 	g = notify_gen;
 	pthread_mutex_unlock(&notify_lock);
 	return g;
-}
-
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Fetch events after *pos into buf (bounded); advances *pos.
@@ -343,29 +255,22 @@ fetch_batch(const char *tenant, long long *pos, es_buf *buf, long long max_bytes
 static es_status
 serve_sse(es_request *req, long long pos, es_error *err)
 {
-	const es_config *cfg = &es_g_app.cfg;
+	const es_config *cfg = es_app_config();
 	es_buf buf;
-	int more = 0, slot = -1;
+	int more = 0, admitted = 0;
 	unsigned long gen;
 	long long last_write;
-	int fd = find_socket(req->ri);
 
 	pthread_mutex_lock(&notify_lock);
 	if (sse_active < cfg->sse_max_clients)
-		for (int i = 0; i < SSE_MAX_SLOTS; i++)
-			if (!sse_slots[i].used)
-			{
-				sse_slots[i] = (sse_slot) {.used = 1, .fd = fd, .write_started = 0};
-				slot = i;
-				sse_active++;
-				break;
-			}
+	{
+		sse_active++;
+		admitted = 1;
+	}
 	gen = notify_gen;
 	pthread_mutex_unlock(&notify_lock);
-	if (slot < 0)
+	if (!admitted)
 		return es_error_set(err, 503, "unavailable", "too many live subscriptions");
-	if (fd < 0)
-		es_log(ES_LOG_WARN, "SSE socket not found: slow-client watchdog disabled for this stream");
 
 	es_buf_init(&buf);
 	/* first batch before the headers, so access errors get a JSON answer */
@@ -373,29 +278,26 @@ serve_sse(es_request *req, long long pos, es_error *err)
 	{
 		es_buf_free(&buf);
 		pthread_mutex_lock(&notify_lock);
-		sse_slots[slot].used = 0;
 		sse_active--;
 		pthread_mutex_unlock(&notify_lock);
 		return ES_FAIL;
 	}
 	{
-		static const char head[] =
-			"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
-			"Cache-Control: no-store\r\nX-Accel-Buffering: no\r\n"
-			"Connection: close\r\n\r\nretry: 1000\n\n";
+		size_t hlen;
+		const char *head = es_render_stream_head(&hlen);
 
-		if (sse_write(slot, req->conn, head, sizeof(head) - 1) != 0)
+		if (sse_write(req->conn, head, hlen) != 0)
 			goto end;
 	}
-	last_write = mono_ms();
+	last_write = es_mono_ms();
 	while (!es_app_stopping())
 	{
 		if (buf.len > 0)
 		{
-			if (sse_write(slot, req->conn, buf.data, buf.len) != 0)
+			if (sse_write(req->conn, buf.data, buf.len) != 0)
 				break;
 			buf.len = 0;
-			last_write = mono_ms();
+			last_write = es_mono_ms();
 		}
 		if (!more)
 		{
@@ -403,29 +305,24 @@ serve_sse(es_request *req, long long pos, es_error *err)
 			if (es_app_stopping())
 				break;
 		}
-		if (mono_ms() - last_write >= (long long) cfg->sse_heartbeat_seconds * 1000)
+		if (es_mono_ms() - last_write >= (long long) cfg->sse_heartbeat_seconds * 1000)
 		{
-			if (sse_write(slot, req->conn, ": heartbeat\n\n", 12) != 0)
+			if (sse_write(req->conn, ": heartbeat\n\n", 12) != 0)
 				break;
-			last_write = mono_ms();
+			last_write = es_mono_ms();
 		}
 		if (fetch_batch(req->claims.tenant_id, &pos, &buf, cfg->sse_buffer_bytes, &more, err) < 0)
 		{
-			char *body = es_error_body(err);
-			es_buf eb;
+			char *frame = es_render_stream_error(err);
 
-			es_buf_init(&eb);
-			es_buf_printf(&eb, "event: error\ndata: %s\n\n", body);
-			(void) sse_write(slot, req->conn, eb.data, eb.len);
-			es_buf_free(&eb);
-			free(body);
+			(void) sse_write(req->conn, frame, strlen(frame));
+			free(frame);
 			break;
 		}
 	}
 end:
 	es_buf_free(&buf);
 	pthread_mutex_lock(&notify_lock);
-	sse_slots[slot].used = 0;
 	sse_active--;
 	pthread_mutex_unlock(&notify_lock);
 	return ES_STREAMED;
@@ -468,7 +365,7 @@ es_h_read_events(es_request *req, es_response *resp, es_error *err)
 	params[2] = lbuf;
 	if (es_db_call_text(ES_SVC_QUERY_HANDLER, &read_log_json, params, &out, err) != ES_OK)
 		goto out;
-	es_response_json(resp, 200, out ? out : strdup("{\"events\":[]}"));
+	es_response_json(resp, 200, out ? out : es_xstrdup("{\"events\":[]}"));
 	st = ES_OK;
 out:
 	free(after_s);

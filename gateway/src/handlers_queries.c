@@ -4,8 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
+#include "handlers.h"
 #include "db.h"
+#include "util.h"
 
 static const es_stmt execute_query = {
 	"es_query", "SELECT es_query($1::text, $2::jsonb)::text", 2};
@@ -23,7 +24,7 @@ es_h_execute_query(es_request *req, es_response *resp, es_error *err)
 	if (es_db_call_text(ES_SVC_QUERY_HANDLER, &execute_query, params, &out, err) != ES_OK)
 		return ES_FAIL;
 	if (out == NULL)
-		out = strdup("null");
+		out = es_xstrdup("null");
 	es_response_json(resp, 200, out);
 	return ES_OK;
 }

@@ -1,21 +1,20 @@
 /*
  * handlers_streams.c - GET /api/v1/streams/{stream}?from_version=&limit=.
  * Version and events come from one statement (one snapshot).  A stream
- * with no events is 404.
+ * with no events is 404.  Events are the extension's es_event rows as jsonb.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
+#include "handlers.h"
 #include "db.h"
-#include "sql.h"
 #include "util.h"
 
 static const es_stmt read_stream = {
 	"es_read_stream",
 	"SELECT v, CASE WHEN v = 0 THEN NULL ELSE jsonb_build_object('stream', $2::text, "
-	"'version', v, 'events', (SELECT coalesce(jsonb_agg(" ES_SQL_EVENT_JSON " ORDER BY e.version), "
+	"'version', v, 'events', (SELECT coalesce(jsonb_agg(to_jsonb(e) ORDER BY e.version), "
 	"'[]'::jsonb) FROM es_read_stream($1::text, $2::text, $3::bigint, $4::int) AS e))::text END "
 	"FROM es_stream_version($1::text, $2::text) AS v",
 	4};
@@ -50,7 +49,7 @@ es_h_read_stream(es_request *req, es_response *resp, es_error *err)
 		es_error_set(err, 404, "not_found", "stream has no events");
 	else
 	{
-		es_response_json(resp, 200, strdup(PQgetvalue(r, 0, 1)));
+		es_response_json(resp, 200, es_xstrdup(PQgetvalue(r, 0, 1)));
 		st = ES_OK;
 	}
 	PQclear(r);

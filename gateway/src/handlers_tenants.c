@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
+#include "handlers.h"
 #include "db.h"
 
 static const es_stmt create_tenant = {
@@ -38,10 +38,7 @@ es_h_create_tenant(es_request *req, es_response *resp, es_error *err)
 	params[0] = req->body;
 	if (es_db_call_text(ES_SVC_EVENT_STORE, &create_tenant, params, &out, err) != ES_OK)
 		return ES_FAIL;
-	if (out == NULL)
-		return es_error_set(err, 503, "unavailable", "tenant was not created");
-	es_response_json(resp, 201, out);
-	return ES_OK;
+	return es_response_json_or(resp, 201, out, err, 503, "tenant was not created");
 }
 
 es_status
@@ -56,8 +53,5 @@ es_h_get_tenant(es_request *req, es_response *resp, es_error *err)
 		return es_error_set(err, 403, "forbidden", "not allowed to read this tenant");
 	if (es_db_call_text(ES_SVC_QUERY_HANDLER, &get_tenant, params, &out, err) != ES_OK)
 		return ES_FAIL;
-	if (out == NULL)
-		return es_error_set(err, 404, "not_found", "unknown tenant");
-	es_response_json(resp, 200, out);
-	return ES_OK;
+	return es_response_json_or(resp, 200, out, err, 404, "unknown tenant");
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "handlers.h"
 #include "db.h"
 #include "metrics.h"
 #include "util.h"
@@ -39,7 +40,7 @@ es_h_health(es_request *req, es_response *resp, es_error *err)
 	else
 	{
 		es_response_json(resp, 503, health_body("degraded", "unreachable"));
-		snprintf(resp->extra_headers, sizeof(resp->extra_headers), "Retry-After: 5\r\n");
+		resp->retry_after = 5;
 	}
 	es_error_clear(&perr);
 	return ES_OK;
@@ -51,9 +52,9 @@ es_h_live(es_request *req, es_response *resp, es_error *err)
 	(void) req;
 	(void) err;
 	if (es_app_stopping())
-		es_response_json(resp, 503, strdup("{\"status\":\"stopping\"}"));
+		es_response_json(resp, 503, es_xstrdup("{\"status\":\"stopping\"}"));
 	else
-		es_response_json(resp, 200, strdup("{\"status\":\"ok\"}"));
+		es_response_json(resp, 200, es_xstrdup("{\"status\":\"ok\"}"));
 	return ES_OK;
 }
 
@@ -65,11 +66,11 @@ es_h_ready(es_request *req, es_response *resp, es_error *err)
 	(void) req;
 	(void) err;
 	if (es_app_stopping())
-		es_response_json(resp, 503, strdup("{\"status\":\"stopping\"}"));
+		es_response_json(resp, 503, es_xstrdup("{\"status\":\"stopping\"}"));
 	else if (es_db_ping(&perr) == ES_OK)
-		es_response_json(resp, 200, strdup("{\"status\":\"ready\"}"));
+		es_response_json(resp, 200, es_xstrdup("{\"status\":\"ready\"}"));
 	else
-		es_response_json(resp, 503, strdup("{\"status\":\"not_ready\",\"database\":\"unreachable\"}"));
+		es_response_json(resp, 503, es_xstrdup("{\"status\":\"not_ready\",\"database\":\"unreachable\"}"));
 	es_error_clear(&perr);
 	return ES_OK;
 }
@@ -93,6 +94,6 @@ es_h_openapi(es_request *req, es_response *resp, es_error *err)
 {
 	(void) req;
 	(void) err;
-	es_response_json(resp, 200, strdup(es_g_app.openapi));
+	es_response_json(resp, 200, es_xstrdup(es_app_openapi()));
 	return ES_OK;
 }

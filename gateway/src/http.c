@@ -1,6 +1,7 @@
 /*
- * http.c - civetweb-facing I/O.  No shared state; each function works on
- * one connection owned by the calling worker thread.
+ * http.c - civetweb-facing I/O and the reply renderer.  Every byte of an
+ * HTTP head the gateway sends is composed here.  No shared state; each
+ * function works on one connection owned by the calling worker thread.
  */
 #include "http.h"
 
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "log.h"
 #include "util.h"
 
 es_status
@@ -24,27 +26,17 @@ es_http_read_body(es_request *req, long long max_bytes, es_error *err)
 		return es_error_set(err, 413, "payload_too_large",
 							"request body exceeds %lld bytes", max_bytes);
 	cap = cl >= 0 ? (size_t) cl + 1 : 4096;
-	buf = malloc(cap);
-	if (buf == NULL)
-		return es_error_set(err, 503, "unavailable", "out of memory");
+	buf = es_xmalloc(cap);
 	for (;;)
 	{
 		int n;
 
 		if (len + 1 >= cap)
 		{
-			char *nb;
-
 			if ((long long) len > max_bytes)
 				break;
 			cap = cap * 2 > (size_t) max_bytes + 2 ? (size_t) max_bytes + 2 : cap * 2;
-			nb = realloc(buf, cap);
-			if (nb == NULL)
-			{
-				free(buf);
-				return es_error_set(err, 503, "unavailable", "out of memory");
-			}
-			buf = nb;
+			buf = es_xrealloc(buf, cap);
 		}
 		n = mg_read(req->conn, buf + len, cap - len - 1);
 		if (n < 0)
@@ -115,6 +107,16 @@ es_response_json(es_response *resp, int status, char *body)
 	resp->content_type = "application/json";
 }
 
+es_status
+es_response_json_or(es_response *resp, int status, char *json, es_error *err,
+					int missing_status, const char *message)
+{
+	if (json == NULL)
+		return es_error_set(err, missing_status, NULL, "%s", message);
+	es_response_json(resp, status, json);
+	return ES_OK;
+}
+
 /* Reason phrase. */
 static const char *
 reason(int status)
@@ -143,56 +145,117 @@ reason(int status)
 	}
 }
 
-int
-es_http_send(struct mg_connection *conn, const es_response *resp, int close_conn)
+void
+es_render_error(es_error *err, es_response *resp)
 {
-	const char *body = resp->body ? resp->body : "";
-	size_t len = strlen(body);
-	int n;
-
-	n = mg_printf(conn,
-				  "HTTP/1.1 %d %s\r\n"
-				  "Content-Type: %s\r\n"
-				  "Content-Length: %zu\r\n"
-				  "Cache-Control: no-store\r\n"
-				  "X-Content-Type-Options: nosniff\r\n"
-				  "%s%s\r\n",
-				  resp->status, reason(resp->status),
-				  resp->content_type ? resp->content_type : "application/json", len,
-				  resp->extra_headers, close_conn ? "Connection: close\r\n" : "");
-	if (n <= 0)
-		return -1;
+	if (err->http_status == 0)
+		es_error_set(err, 503, "unavailable", "internal failure");
+	else if (err->http_status == 500)
 	{
-		const struct mg_request_info *ri = mg_get_request_info(conn);
-
-		/* a HEAD answer carries the headers only */
-		if (ri && ri->request_method && strcmp(ri->request_method, "HEAD") == 0)
-			return n;
+		err->http_status = 503;
+		snprintf(err->code, sizeof(err->code), "%s", "unavailable");
+		err->retry_after = 5;
 	}
-	if (len > 0 && mg_write(conn, body, len) <= 0)
-		return -1;
-	return n + (int) len;
+	memset(resp, 0, sizeof(*resp));
+	resp->status = err->http_status;
+	resp->body = es_error_body(err);
+	resp->content_type = "application/json";
+	if (resp->status == 401)
+		resp->www_authenticate = strcmp(err->code, "missing_token") == 0
+									 ? "Bearer realm=\"es_saas\""
+									 : "Bearer realm=\"es_saas\", error=\"invalid_token\"";
+	else
+		resp->retry_after = err->retry_after;
+	if (resp->status == 405)
+		snprintf(resp->allow, sizeof(resp->allow), "%s", err->allow);
 }
 
 int
-es_http_send_error(struct mg_connection *conn, const es_error *err, int close_conn)
+es_render_head(const es_response *resp, size_t body_len, int close_conn, char *buf, size_t len)
 {
-	es_response resp = {0};
+	char extra[160] = "";
 	int n;
 
-	resp.status = err->http_status ? err->http_status : 503;
-	resp.body = es_error_body(err);
-	resp.content_type = "application/json";
-	if (resp.status == 401)
-		snprintf(resp.extra_headers, sizeof(resp.extra_headers), "%s",
-				 strcmp(err->code, "missing_token") == 0
-					 ? "WWW-Authenticate: Bearer realm=\"es_saas\"\r\n"
-					 : "WWW-Authenticate: Bearer realm=\"es_saas\", error=\"invalid_token\"\r\n");
-	else if (err->retry_after > 0)
-		snprintf(resp.extra_headers, sizeof(resp.extra_headers), "Retry-After: %d\r\n", err->retry_after);
-	n = es_http_send(conn, &resp, close_conn);
-	free(resp.body);
-	return n;
+	if (resp->www_authenticate)
+		snprintf(extra, sizeof(extra), "WWW-Authenticate: %s\r\n", resp->www_authenticate);
+	else if (resp->allow[0])
+		snprintf(extra, sizeof(extra), "Allow: %s\r\n", resp->allow);
+	else if (resp->retry_after > 0)
+		snprintf(extra, sizeof(extra), "Retry-After: %d\r\n", resp->retry_after);
+	n = snprintf(buf, len,
+				 "HTTP/1.1 %d %s\r\n"
+				 "Content-Type: %s\r\n"
+				 "Content-Length: %zu\r\n"
+				 "Cache-Control: no-store\r\n"
+				 "X-Content-Type-Options: nosniff\r\n"
+				 "%s%s\r\n",
+				 resp->status, reason(resp->status),
+				 resp->content_type ? resp->content_type : "application/json", body_len,
+				 extra, close_conn ? "Connection: close\r\n" : "");
+	return (n < 0 || (size_t) n >= len) ? -1 : n;
+}
+
+const char *
+es_render_stream_head(size_t *len)
+{
+	static const char head[] =
+		"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+		"Cache-Control: no-store\r\nX-Accel-Buffering: no\r\n"
+		"Connection: close\r\n\r\nretry: 1000\n\n";
+
+	*len = sizeof(head) - 1;
+	return head;
+}
+
+char *
+es_render_stream_error(const es_error *err)
+{
+	char *body = es_error_body(err);
+	es_buf eb;
+
+	es_buf_init(&eb);
+	es_buf_printf(&eb, "event: error\ndata: %s\n\n", body);
+	free(body);
+	return eb.data;
+}
+
+/* Write head and body; -1 when the client went away. */
+static int
+write_reply(struct mg_connection *conn, const es_response *resp, int close_conn)
+{
+	const char *body = resp->body ? resp->body : "";
+	size_t len = strlen(body);
+	char head[1024];
+	int n = es_render_head(resp, len, close_conn, head, sizeof(head));
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+
+	if (n < 0 || mg_write(conn, head, (size_t) n) != n)
+		return -1;
+	/* a HEAD answer carries the headers only */
+	if (ri && ri->request_method && strcmp(ri->request_method, "HEAD") == 0)
+		return 0;
+	if (len > 0 && mg_write(conn, body, len) <= 0)
+		return -1;
+	return 0;
+}
+
+int
+es_http_reply(struct mg_connection *conn, const es_response *resp, int close_conn)
+{
+	if (write_reply(conn, resp, close_conn) < 0)
+		es_log(ES_LOG_DEBUG, "client went away before the response");
+	return resp->status;
+}
+
+int
+es_http_reply_error(struct mg_connection *conn, es_error *err, int close_conn)
+{
+	es_response resp;
+
+	es_render_error(err, &resp);
+	(void) write_reply(conn, &resp, close_conn);
+	es_response_free(&resp);
+	return resp.status;
 }
 
 void

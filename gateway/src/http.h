@@ -1,7 +1,9 @@
 /*
  * http.h - request/response values and civetweb I/O: body reading with the
  * ES_MAX_BODY_BYTES limit (413 for Content-Length and chunked bodies),
- * content-type check (415), JSON body parsing, response writing.
+ * content-type check (415), JSON body parsing, and the renderer: the one
+ * place that turns a response or an error value into status, headers
+ * (WWW-Authenticate, Retry-After, Allow, Content-Type) and body.
  */
 #ifndef ES_HTTP_H
 #define ES_HTTP_H
@@ -32,7 +34,10 @@ typedef struct es_response {
 	int status;
 	char *body;                 /* malloc'd */
 	const char *content_type;   /* default application/json */
-	char extra_headers[256];    /* "Name: value\r\n" lines */
+	int retry_after;            /* seconds; 0 = no Retry-After header */
+	/* set by es_render_error only */
+	const char *www_authenticate; /* 401 challenge or NULL */
+	char allow[64];             /* 405: Allow header value or "" */
 } es_response;
 
 /* Read the whole body, enforcing max bytes. 413 payload_too_large, or 400
@@ -48,11 +53,35 @@ es_status es_http_parse_json(es_request *req, es_error *err) ES_MUSTCHECK;
 /* Set a JSON response body (takes ownership of body). */
 void es_response_json(es_response *resp, int status, char *body);
 
-/* Write a response; returns bytes written or -1. */
-int es_http_send(struct mg_connection *conn, const es_response *resp, int close_conn);
+/* A JSON text from the database as the response; when it is NULL (SQL
+ * NULL: nothing found) the error missing_status with its default code and
+ * message instead.  Returns the handler's status. */
+es_status es_response_json_or(es_response *resp, int status, char *json, es_error *err,
+							  int missing_status, const char *message) ES_MUSTCHECK;
 
-/* Write an error response. */
-int es_http_send_error(struct mg_connection *conn, const es_error *err, int close_conn);
+/* Renderer (pure): an error value -> status, body and headers in resp
+ * (which the caller frees).  No status 500 ever leaves: an error with no
+ * status becomes 503 "internal failure", a 500 becomes 503 unavailable.
+ * err is normalised in place so the access log records what was sent. */
+void es_render_error(es_error *err, es_response *resp);
+
+/* Renderer (pure): status line and headers for resp into buf; returns the
+ * length, or -1 when buf is too small. */
+int es_render_head(const es_response *resp, size_t body_len, int close_conn,
+				   char *buf, size_t len);
+
+/* The head of a text/event-stream answer (static text, *len set). */
+const char *es_render_stream_head(size_t *len);
+
+/* One SSE "event: error" frame carrying the error body (malloc'd). */
+char *es_render_stream_error(const es_error *err);
+
+/* Render and write a response (body omitted for HEAD); returns
+ * resp->status.  A client gone away is logged at debug level. */
+int es_http_reply(struct mg_connection *conn, const es_response *resp, int close_conn);
+
+/* Render and write an error; returns the status sent. */
+int es_http_reply_error(struct mg_connection *conn, es_error *err, int close_conn);
 
 void es_request_free(es_request *req);
 void es_response_free(es_response *resp);

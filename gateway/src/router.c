@@ -149,20 +149,18 @@ content(const char *media, cJSON *schema)
 	return c;
 }
 
-/* Build the OpenAPI document. */
-char *
-es_router_openapi(const es_route *table, size_t n, const char *version)
+/* The document's head: info, the Error/Event/Object schemas, bearer auth. */
+static cJSON *
+openapi_skeleton(const char *version)
 {
 	cJSON *root = cJSON_CreateObject();
-	cJSON *info, *paths, *comp, *schemas, *sec, *err, *e, *ev, *props;
-	char *out;
-	static const int errs[] = {400, 401, 403, 404, 409, 413, 415, 422, 423, 429, 503, 504};
+	cJSON *info, *comp, *schemas, *sec, *err, *e, *ev, *props;
 
 	cJSON_AddStringToObject(root, "openapi", "3.0.3");
 	info = cJSON_AddObjectToObject(root, "info");
 	cJSON_AddStringToObject(info, "title", "es_saas gateway");
 	cJSON_AddStringToObject(info, "version", version);
-	paths = cJSON_AddObjectToObject(root, "paths");
+	cJSON_AddObjectToObject(root, "paths");
 	comp = cJSON_AddObjectToObject(root, "components");
 	schemas = cJSON_AddObjectToObject(comp, "schemas");
 	err = cJSON_AddObjectToObject(schemas, "Error");
@@ -194,99 +192,137 @@ es_router_openapi(const es_route *table, size_t n, const char *version)
 		cJSON_AddStringToObject(b, "scheme", "bearer");
 		cJSON_AddStringToObject(b, "bearerFormat", "JWT");
 	}
+	return root;
+}
+
+/* Path parameters from the template, query parameters, and the headers
+ * the route reads; NULL when there are none. */
+static cJSON *
+operation_parameters(const es_route *r)
+{
+	cJSON *params = cJSON_CreateArray();
+
+	for (const char *t = strchr(r->template, '{'); t; t = strchr(t + 1, '{'))
+	{
+		char name[64];
+		const char *end = strchr(t, '}');
+		size_t l = end ? (size_t) (end - t - 1) : 0;
+
+		if (l == 0 || l >= sizeof(name))
+			continue;
+		memcpy(name, t + 1, l);
+		name[l] = '\0';
+		add_param(params, name, "path", "string", 1);
+	}
+	if (r->query_params)
+	{
+		char *copy = es_xstrdup(r->query_params), *save = NULL;
+
+		for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+		{
+			char *colon = strchr(tok, ':');
+
+			if (colon)
+				*colon++ = '\0';
+			add_param(params, tok, "query", colon ? colon : "string", 0);
+		}
+		free(copy);
+	}
+	if (r->flags & ES_ROUTE_SSE)
+		add_param(params, "Last-Event-ID", "header", "integer", 0);
+	if (strcmp(r->template, "/api/v1/commands/execute") == 0)
+		add_param(params, "Idempotency-Key", "header", "string", 0);
+	if (cJSON_GetArraySize(params) == 0)
+	{
+		cJSON_Delete(params);
+		return NULL;
+	}
+	return params;
+}
+
+/* The success answer and every error answer the route can give. */
+static cJSON *
+operation_responses(const es_route *r)
+{
+	static const int errs[] = {400, 401, 403, 404, 409, 413, 415, 422, 423, 429, 503, 504};
+	cJSON *resps = cJSON_CreateObject();
+	cJSON *ok;
+	char status[8];
+
+	snprintf(status, sizeof(status), "%d", r->success_status);
+	ok = cJSON_AddObjectToObject(resps, status);
+	cJSON_AddStringToObject(ok, "description", "success");
+	if (r->flags & ES_ROUTE_SSE)
+	{
+		cJSON *c = content("application/json", ref("Object"));
+		cJSON *s = cJSON_CreateObject();
+		cJSON_AddStringToObject(s, "type", "string");
+		cJSON_AddItemToObject(cJSON_AddObjectToObject(c, "text/event-stream"), "schema", s);
+		cJSON_AddItemToObject(ok, "content", c);
+	}
+	else
+		cJSON_AddItemToObject(ok, "content", content("application/json", ref("Object")));
+	for (size_t k = 0; k < sizeof(errs) / sizeof(errs[0]); k++)
+	{
+		cJSON *er;
+
+		if (!(r->flags & ES_ROUTE_AUTH) && (errs[k] == 401 || errs[k] == 403))
+			continue;
+		if (!(r->flags & ES_ROUTE_BODY) && (errs[k] == 413 || errs[k] == 415))
+			continue;
+		snprintf(status, sizeof(status), "%d", errs[k]);
+		er = cJSON_AddObjectToObject(resps, status);
+		cJSON_AddStringToObject(er, "description", es_error_code_for_status(errs[k]));
+		cJSON_AddItemToObject(er, "content", content("application/json", ref("Error")));
+	}
+	return resps;
+}
+
+/* One route as an operation under its path. */
+static void
+add_operation(cJSON *paths, const es_route *r)
+{
+	cJSON *path = cJSON_GetObjectItemCaseSensitive(paths, r->template);
+	cJSON *op, *params;
+	char m[16];
+
+	if (path == NULL)
+		path = cJSON_AddObjectToObject(paths, r->template);
+	lower(r->method, m, sizeof(m));
+	op = cJSON_AddObjectToObject(path, m);
+	cJSON_AddStringToObject(op, "summary", r->summary ? r->summary : "");
+	if (r->tag)
+		cJSON_AddItemToObject(op, "tags", cJSON_CreateStringArray(&r->tag, 1));
+	params = operation_parameters(r);
+	if (params)
+		cJSON_AddItemToObject(op, "parameters", params);
+	if (r->flags & ES_ROUTE_BODY)
+	{
+		cJSON *rb = cJSON_AddObjectToObject(op, "requestBody");
+		cJSON_AddBoolToObject(rb, "required", 1);
+		cJSON_AddItemToObject(rb, "content", content("application/json", ref("Object")));
+	}
+	if (r->flags & ES_ROUTE_AUTH)
+	{
+		cJSON *sr = cJSON_CreateArray();
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddItemToObject(o, "bearer", cJSON_CreateArray());
+		cJSON_AddItemToArray(sr, o);
+		cJSON_AddItemToObject(op, "security", sr);
+	}
+	cJSON_AddItemToObject(op, "responses", operation_responses(r));
+}
+
+/* Build the OpenAPI document. */
+char *
+es_router_openapi(const es_route *table, size_t n, const char *version)
+{
+	cJSON *root = openapi_skeleton(version);
+	cJSON *paths = cJSON_GetObjectItemCaseSensitive(root, "paths");
+	char *out;
 
 	for (size_t i = 0; i < n; i++)
-	{
-		const es_route *r = &table[i];
-		cJSON *path = cJSON_GetObjectItemCaseSensitive(paths, r->template);
-		cJSON *op, *params, *resps, *ok;
-		char m[16], status[8];
-		const char *t;
-
-		if (path == NULL)
-			path = cJSON_AddObjectToObject(paths, r->template);
-		lower(r->method, m, sizeof(m));
-		op = cJSON_AddObjectToObject(path, m);
-		cJSON_AddStringToObject(op, "summary", r->summary ? r->summary : "");
-		if (r->tag)
-			cJSON_AddItemToObject(op, "tags", cJSON_CreateStringArray(&r->tag, 1));
-		params = cJSON_CreateArray();
-		for (t = strchr(r->template, '{'); t; t = strchr(t + 1, '{'))
-		{
-			char name[64];
-			const char *end = strchr(t, '}');
-			size_t l = end ? (size_t) (end - t - 1) : 0;
-
-			if (l == 0 || l >= sizeof(name))
-				continue;
-			memcpy(name, t + 1, l);
-			name[l] = '\0';
-			add_param(params, name, "path", "string", 1);
-		}
-		if (r->query_params)
-		{
-			char *copy = strdup(r->query_params), *save = NULL;
-
-			for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
-			{
-				char *colon = strchr(tok, ':');
-
-				if (colon)
-					*colon++ = '\0';
-				add_param(params, tok, "query", colon ? colon : "string", 0);
-			}
-			free(copy);
-		}
-		if (r->flags & ES_ROUTE_SSE)
-			add_param(params, "Last-Event-ID", "header", "integer", 0);
-		if (strcmp(r->template, "/api/v1/commands/execute") == 0)
-			add_param(params, "Idempotency-Key", "header", "string", 0);
-		if (cJSON_GetArraySize(params) > 0)
-			cJSON_AddItemToObject(op, "parameters", params);
-		else
-			cJSON_Delete(params);
-		if (r->flags & ES_ROUTE_BODY)
-		{
-			cJSON *rb = cJSON_AddObjectToObject(op, "requestBody");
-			cJSON_AddBoolToObject(rb, "required", 1);
-			cJSON_AddItemToObject(rb, "content", content("application/json", ref("Object")));
-		}
-		if (r->flags & ES_ROUTE_AUTH)
-		{
-			cJSON *sr = cJSON_CreateArray();
-			cJSON *o = cJSON_CreateObject();
-			cJSON_AddItemToObject(o, "bearer", cJSON_CreateArray());
-			cJSON_AddItemToArray(sr, o);
-			cJSON_AddItemToObject(op, "security", sr);
-		}
-		resps = cJSON_AddObjectToObject(op, "responses");
-		snprintf(status, sizeof(status), "%d", r->success_status);
-		ok = cJSON_AddObjectToObject(resps, status);
-		cJSON_AddStringToObject(ok, "description", "success");
-		if (r->flags & ES_ROUTE_SSE)
-		{
-			cJSON *c = content("application/json", ref("Object"));
-			cJSON *s = cJSON_CreateObject();
-			cJSON_AddStringToObject(s, "type", "string");
-			cJSON_AddItemToObject(cJSON_AddObjectToObject(c, "text/event-stream"), "schema", s);
-			cJSON_AddItemToObject(ok, "content", c);
-		}
-		else
-			cJSON_AddItemToObject(ok, "content", content("application/json", ref("Object")));
-		for (size_t k = 0; k < sizeof(errs) / sizeof(errs[0]); k++)
-		{
-			cJSON *er;
-
-			if (!(r->flags & ES_ROUTE_AUTH) && (errs[k] == 401 || errs[k] == 403))
-				continue;
-			if (!(r->flags & ES_ROUTE_BODY) && (errs[k] == 413 || errs[k] == 415))
-				continue;
-			snprintf(status, sizeof(status), "%d", errs[k]);
-			er = cJSON_AddObjectToObject(resps, status);
-			cJSON_AddStringToObject(er, "description", es_error_code_for_status(errs[k]));
-			cJSON_AddItemToObject(er, "content", content("application/json", ref("Error")));
-		}
-	}
+		add_operation(paths, &table[i]);
 	out = cJSON_PrintUnformatted(root);
 	cJSON_Delete(root);
 	return out;

@@ -2,7 +2,7 @@
  * routes.c - the gateway's route table (contract section 4).  The template
  * string is the metrics endpoint label and the OpenAPI path.
  */
-#include "app.h"
+#include "handlers.h"
 #include "router.h"
 
 #define AUTH ES_ROUTE_AUTH

@@ -1,14 +1,97 @@
 /*
- * util.c - pure helpers shared by auth, router and http.  No state.
+ * util.c - pure helpers shared by every module, and the checked
+ * allocators (abort on out-of-memory, see util.h).  No state.
  */
 #include "util.h"
 
+#include <cjson/cJSON.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+/* Log and abort; write(2) only, since the heap is what just failed. */
+void
+es_oom(void)
+{
+	static const char line[] = "{\"level\":\"error\",\"msg\":\"out of memory: aborting\"}\n";
+
+	(void) !write(STDERR_FILENO, line, sizeof(line) - 1);
+	abort();
+}
+
+void *
+es_xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (p == NULL)
+		es_oom();
+	return p;
+}
+
+void *
+es_xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (p == NULL)
+		es_oom();
+	return p;
+}
+
+void *
+es_xrealloc(void *old, size_t n)
+{
+	void *p = realloc(old, n ? n : 1);
+
+	if (p == NULL)
+		es_oom();
+	return p;
+}
+
+char *
+es_xstrdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (p == NULL)
+		es_oom();
+	return p;
+}
+
+void
+es_alloc_init(void)
+{
+	cJSON_Hooks hooks = {.malloc_fn = es_xmalloc, .free_fn = free};
+
+	cJSON_InitHooks(&hooks);
+}
+
+long long
+es_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+es_abstime_in(struct timespec *ts, int ms)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long) (ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L)
+	{
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
 
 /* Strict UTF-8 check (no overlongs, no surrogates, <= U+10FFFF, no NUL). */
 int
@@ -142,9 +225,7 @@ es_b64url_decode(const char *in, size_t inlen, size_t *outlen)
 		inlen--;
 	if (inlen % 4 == 1)
 		return NULL;
-	out = malloc(inlen * 3 / 4 + 2);
-	if (out == NULL)
-		return NULL;
+	out = es_xmalloc(inlen * 3 / 4 + 2);
 	for (size_t i = 0; i < inlen; i++)
 	{
 		int v = b64val((unsigned char) in[i]);
@@ -179,13 +260,11 @@ es_b64url_encode(const unsigned char *in, size_t inlen)
 {
 	static const char tbl[] =
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	char *out = malloc(inlen * 4 / 3 + 4);
+	char *out = es_xmalloc(inlen * 4 / 3 + 4);
 	size_t o = 0;
 	unsigned int acc = 0;
 	int bits = 0;
 
-	if (out == NULL)
-		return NULL;
 	for (size_t i = 0; i < inlen; i++)
 	{
 		acc = (acc << 8) | in[i];
@@ -219,11 +298,9 @@ hexval(char c)
 char *
 es_pct_decode(const char *in, size_t len, int plus_is_space)
 {
-	char *out = malloc(len + 1);
+	char *out = es_xmalloc(len + 1);
 	size_t o = 0;
 
-	if (out == NULL)
-		return NULL;
 	for (size_t i = 0; i < len; i++)
 	{
 		if (in[i] == '%')
@@ -325,14 +402,10 @@ es_buf_append(es_buf *b, const char *s, size_t len)
 	if (b->len + len + 1 > b->cap)
 	{
 		size_t ncap = b->cap ? b->cap : 256;
-		char *nd;
 
 		while (ncap < b->len + len + 1)
 			ncap *= 2;
-		nd = realloc(b->data, ncap);
-		if (nd == NULL)
-			abort(); /* out of memory: nothing sensible to do */
-		b->data = nd;
+		b->data = es_xrealloc(b->data, ncap);
 		b->cap = ncap;
 	}
 	memcpy(b->data + b->len, s, len);
@@ -364,10 +437,8 @@ es_buf_printf(es_buf *b, const char *fmt, ...)
 		return;
 	}
 	{
-		char *big = malloc((size_t) n + 1);
+		char *big = es_xmalloc((size_t) n + 1);
 
-		if (big == NULL)
-			abort();
 		va_start(ap, fmt);
 		vsnprintf(big, (size_t) n + 1, fmt, ap);
 		va_end(ap);

@@ -1,13 +1,30 @@
 /*
- * util.h - small pure helpers: UTF-8 validation, UUID syntax, base64url,
+ * util.h - small pure helpers: the checked allocators (the gateway's one
+ * out-of-memory policy), UTF-8 validation, UUID syntax, base64url,
  * percent-decoding, integer parsing, JSON string escaping.  Thread-safe.
  */
 #ifndef ES_UTIL_H
 #define ES_UTIL_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include "errors.h"
+
+/* Out-of-memory policy, the same everywhere in the gateway: allocation
+ * never fails to the caller.  On failure es_oom() writes one JSON log line
+ * to stderr and abort()s; a replica is stateless and its supervisor
+ * restarts it (as Envoy and Redis do).  So a NULL from a gateway function
+ * always means "absent" or "invalid", never "out of memory". */
+void *es_xmalloc(size_t n);
+void *es_xcalloc(size_t n, size_t size);
+void *es_xrealloc(void *p, size_t n);
+char *es_xstrdup(const char *s);
+void es_oom(void) __attribute__((noreturn));
+
+/* Route cJSON's allocations through es_xmalloc, so a cJSON NULL is a parse
+ * error and never an allocation failure.  Call once, before threads. */
+void es_alloc_init(void);
 
 /* 1 when buf[0..len) is well-formed UTF-8 without NUL bytes. */
 int es_utf8_valid(const char *buf, size_t len);
@@ -37,6 +54,13 @@ es_status es_parse_nonneg(const char *s, long long max, long long *out) ES_MUSTC
 /* Find query parameter `name` in a raw query string, percent-decoded into
  * a malloc'd string (*out NULL when absent).  ES_FAIL when malformed. */
 es_status es_query_param(const char *qs, const char *name, char **out) ES_MUSTCHECK;
+
+/* Monotonic milliseconds (intervals and deadlines). */
+long long es_mono_ms(void);
+
+/* The CLOCK_REALTIME instant ms milliseconds from now, for
+ * pthread_cond_timedwait. */
+void es_abstime_in(struct timespec *ts, int ms);
 
 /* Append JSON-escaped s (with quotes) to a growing buffer. */
 typedef struct es_buf {

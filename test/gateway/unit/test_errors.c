@@ -32,15 +32,38 @@ test_sqlstate_es_codes(void **state)
 	check("ES400", "invalid tenant id", NULL, 400, "malformed_request");
 	check("ES403", "no", NULL, 403, "forbidden");
 	check("ES404", "tenant does not exist", "{\"tenant\":\"x\"}", 404, "not_found");
-	check("ES409", "wrong expected version", "{\"current_version\": 3}", 409, "wrong_expected_version");
-	check("ES409", "duplicate", "{\"event_id\": \"x\"}", 409, "conflict");
+	check("ES409", "wrong expected version", "{\"reason\": \"wrong_expected_version\", \"current_version\": 3}", 409, "wrong_expected_version");
+	check("ES409", "duplicate", "{\"reason\": \"duplicate_id\", \"event_id\": \"x\"}", 409, "conflict");
 	check("ES409", "duplicate", "not json", 409, "conflict");
-	check("ES422", "command rejected: out of stock", NULL, 422, "command_rejected");
-	check("ES422", "invalid event", NULL, 422, "invalid_content");
+	check("ES422", "command rejected: out of stock", "{\"reason\": \"command_rejected\"}", 422, "command_rejected");
+	check("ES422", "invalid event", "{\"reason\": \"invalid_event\"}", 422, "invalid_content");
 	check("ES423", "tenant suspended", NULL, 423, "tenant_suspended");
 	check("ES429", "too many events", NULL, 429, "limit_exceeded");
 	check("ES500", "odd", NULL, 503, "unavailable");
 	check("ES504", "odd", NULL, 504, "timeout");
+}
+
+/* The code comes from SQLSTATE + details.reason only, never from wording. */
+static void
+test_sqlstate_reason_only(void **state)
+{
+	(void) state;
+	/* without a reason: the status's default code, whatever the words say */
+	check("ES409", "wrong expected version", "{\"current_version\": 3}", 409, "conflict");
+	check("ES409", "wrong expected version", "{\"current_version\": null}", 409, "conflict");
+	check("ES409", "wrong expected version", NULL, 409, "conflict");
+	check("ES422", "command rejected: out of stock", NULL, 422, "invalid_content");
+	check("ES422", "command rejected: out of stock", "{\"why\": \"stock\"}", 422, "invalid_content");
+	/* a reason that is not a string, or belongs to another status, is ignored */
+	check("ES409", "x", "{\"reason\": 1}", 409, "conflict");
+	check("ES409", "x", "{\"reason\": \"command_rejected\"}", 409, "conflict");
+	check("ES422", "x", "{\"reason\": \"wrong_expected_version\"}", 422, "invalid_content");
+	check("ES422", "x", "{\"reason\": \"Command_Rejected\"}", 422, "invalid_content");
+	/* message wording never matters */
+	check("ES422", "anything at all", "{\"reason\": \"command_rejected\", \"message\": \"no\"}", 422, "command_rejected");
+	check("ES409", "", "{\"reason\": \"wrong_expected_version\"}", 409, "wrong_expected_version");
+	/* reason does not change other ES statuses */
+	check("ES404", "x", "{\"reason\": \"wrong_expected_version\"}", 404, "not_found");
 }
 
 static void
@@ -79,7 +102,8 @@ test_body_es_details(void **state)
 	cJSON *j, *d, *cv;
 
 	(void) state;
-	es_error_from_sqlstate(&e, "ES409", "wrong expected version", "{\"current_version\": 3}");
+	es_error_from_sqlstate(&e, "ES409", "wrong expected version",
+						   "{\"reason\": \"wrong_expected_version\", \"current_version\": 3}");
 	body = es_error_body(&e);
 	assert_non_null(body);
 	j = cJSON_Parse(body);
@@ -87,6 +111,8 @@ test_body_es_details(void **state)
 	cv = cJSON_GetObjectItem(d, "current_version");
 	assert_non_null(cv);						/* details.current_version = 3 */
 	assert_int_equal(cv->valueint, 3);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(d, "reason")),
+						"wrong_expected_version");	/* details passed through, reason included */
 	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "error"), "message")),
 						"wrong expected version");	/* ES message passed through */
 	cJSON_Delete(j);
@@ -132,6 +158,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sqlstate_es_codes),
+		cmocka_unit_test(test_sqlstate_reason_only),
 		cmocka_unit_test(test_sqlstate_postgres_codes),
 		cmocka_unit_test(test_sqlstate_missing_or_odd),
 		cmocka_unit_test(test_body_es_details),

@@ -1,4 +1,5 @@
-/* test_http.c - content-type check (415) and JSON body parsing rules. */
+/* test_http.c - content-type check (415), JSON body parsing rules, and the
+ * reply renderer (status, headers, body of every reply). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,10 +90,120 @@ test_json_depth(void **state)
 	free(deep);
 }
 
+/* Render an error into its head + body text. */
+static void
+render(es_error *err, char *head, size_t hlen, char **body)
+{
+	es_response resp;
+
+	es_render_error(err, &resp);
+	assert_true(es_render_head(&resp, strlen(resp.body), 0, head, hlen) > 0);
+	*body = resp.body;
+}
+
+static void
+test_render_401(void **state)
+{
+	es_error e = {0};
+	char head[1024];
+	char *body;
+
+	(void) state;
+	es_error_set(&e, 401, "missing_token", "authorization required");
+	render(&e, head, sizeof(head), &body);
+	assert_non_null(strstr(head, "HTTP/1.1 401 Unauthorized\r\n"));
+	assert_non_null(strstr(head, "WWW-Authenticate: Bearer realm=\"es_saas\"\r\n"));
+	assert_null(strstr(head, "Retry-After"));
+	assert_string_equal(body, "{\"error\":{\"code\":\"missing_token\",\"message\":\"authorization required\",\"details\":{}}}");
+	free(body);
+	es_error_set(&e, 401, "invalid_token", "token expired");
+	render(&e, head, sizeof(head), &body);
+	assert_non_null(strstr(head, "WWW-Authenticate: Bearer realm=\"es_saas\", error=\"invalid_token\"\r\n"));
+	free(body);
+	es_error_clear(&e);
+}
+
+static void
+test_render_405_503(void **state)
+{
+	es_error e = {0};
+	char head[1024];
+	char *body;
+
+	(void) state;
+	es_error_method_not_allowed(&e, "DELETE", "GET, POST");
+	render(&e, head, sizeof(head), &body);
+	assert_non_null(strstr(head, "HTTP/1.1 405 Method Not Allowed\r\n"));
+	assert_non_null(strstr(head, "Allow: GET, POST\r\n"));
+	assert_null(strstr(head, "Retry-After"));
+	assert_non_null(strstr(body, "\"message\":\"method DELETE not allowed; allowed: GET, POST\""));
+	free(body);
+
+	es_error_set(&e, 503, "unavailable", "shutting down");
+	render(&e, head, sizeof(head), &body);
+	assert_non_null(strstr(head, "HTTP/1.1 503 Service Unavailable\r\n"));
+	assert_non_null(strstr(head, "Retry-After: 5\r\n"));
+	assert_non_null(strstr(head, "Content-Type: application/json\r\n"));
+	assert_null(strstr(head, "Connection: close"));
+	free(body);
+	es_error_clear(&e);
+}
+
+/* No 500 ever leaves the gateway. */
+static void
+test_render_never_500(void **state)
+{
+	es_error e = {0};
+	char head[1024];
+	char *body;
+
+	(void) state;
+	render(&e, head, sizeof(head), &body); /* handler failed without an error value */
+	assert_int_equal(e.http_status, 503);
+	assert_string_equal(e.code, "unavailable");
+	assert_non_null(strstr(body, "\"internal failure\""));
+	assert_non_null(strstr(head, "Retry-After: 5\r\n"));
+	free(body);
+	es_error_set(&e, 500, NULL, "request rejected by the HTTP layer");
+	render(&e, head, sizeof(head), &body);
+	assert_non_null(strstr(head, "HTTP/1.1 503 Service Unavailable\r\n"));
+	assert_non_null(strstr(body, "\"code\":\"unavailable\",\"message\":\"request rejected by the HTTP layer\""));
+	free(body);
+	es_error_clear(&e);
+}
+
+static void
+test_render_success_head(void **state)
+{
+	es_response r = {0};
+	char head[1024];
+	size_t hlen;
+
+	(void) state;
+	r.status = 503;
+	r.retry_after = 5;
+	r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+	assert_true(es_render_head(&r, 12, 1, head, sizeof(head)) > 0);
+	assert_string_equal(head, "HTTP/1.1 503 Service Unavailable\r\n"
+					   "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
+					   "Content-Length: 12\r\n"
+					   "Cache-Control: no-store\r\n"
+					   "X-Content-Type-Options: nosniff\r\n"
+					   "Retry-After: 5\r\n"
+					   "Connection: close\r\n\r\n");
+	assert_int_equal(es_render_head(&r, 12, 1, head, 16), -1);
+	assert_non_null(strstr(es_render_stream_head(&hlen), "Content-Type: text/event-stream\r\n"));
+	assert_int_equal(hlen, strlen(es_render_stream_head(&hlen)));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_render_401),
+		cmocka_unit_test(test_render_405_503),
+		cmocka_unit_test(test_render_never_500),
+		cmocka_unit_test(test_render_success_head),
 		cmocka_unit_test(test_content_type),
 		cmocka_unit_test(test_json_body),
 		cmocka_unit_test(test_json_depth),

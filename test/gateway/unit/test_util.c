@@ -1,6 +1,10 @@
-/* test_util.c - UTF-8, UUID, base64url, percent-decoding, query params. */
+/* test_util.c - checked allocators, UTF-8, UUID, base64url, percent-decoding, query params. */
+#include <cjson/cJSON.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,6 +13,64 @@
 #include <cmocka.h>
 
 #include "util.h"
+
+/* The out-of-memory policy: a failed allocation aborts, never returns NULL. */
+static void
+test_xalloc_aborts_on_oom(void **state)
+{
+	pid_t pid;
+	int ws = 0;
+
+	(void) state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+	{
+		/* an impossible size fails in malloc without touching memory */
+		volatile size_t huge = (size_t) -1 / 2;
+
+		(void) close(STDERR_FILENO);
+		(void) es_xmalloc(huge);
+		_exit(0); /* not reached when the policy holds */
+	}
+	assert_int_equal(waitpid(pid, &ws, 0), pid);
+	assert_true(WIFSIGNALED(ws));
+	assert_int_equal(WTERMSIG(ws), SIGABRT);
+}
+
+static void
+test_xalloc_ok(void **state)
+{
+	char *s = es_xstrdup("abc");
+	char *z = es_xcalloc(0, 0);
+	char *r = es_xrealloc(NULL, 8);
+
+	(void) state;
+	assert_string_equal(s, "abc");
+	assert_non_null(z);
+	assert_non_null(r);
+	free(s);
+	free(z);
+	free(r);
+}
+
+/* cJSON allocates through the checked allocator: a NULL is a parse error. */
+static void
+test_cjson_hooks(void **state)
+{
+	cJSON *j;
+	char *out;
+
+	(void) state;
+	es_alloc_init();
+	j = cJSON_Parse("{\"a\":[1,2,{\"b\":\"c\"}]}");
+	assert_non_null(j);
+	out = cJSON_PrintUnformatted(j);
+	assert_string_equal(out, "{\"a\":[1,2,{\"b\":\"c\"}]}");
+	free(out);
+	cJSON_Delete(j);
+	assert_null(cJSON_Parse("{\"a\":"));
+}
 
 static void
 test_utf8(void **state)
@@ -146,6 +208,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_xalloc_aborts_on_oom),
+		cmocka_unit_test(test_xalloc_ok),
+		cmocka_unit_test(test_cjson_hooks),
 		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_json_depth),
 		cmocka_unit_test(test_uuid),
