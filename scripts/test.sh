@@ -33,6 +33,9 @@ run_suite() {
 make -s PG_CFLAGS="-Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers" all || exit 1
 make -s install >/dev/null || exit 1
 
+# static analysis on the code just built (make lint: cppcheck, clang-tidy)
+run_suite "lint (cppcheck, clang-tidy)" make -s lint
+
 scripts/cluster.sh stop "$dir" 2>/dev/null
 rm -rf "$dir"
 # es_saas preloaded (the production setting: shared position cache), no workers
