@@ -5,6 +5,10 @@
 #   make test    install what is missing, build, run every suite against a
 #                throwaway cluster; fails on any failure
 #   make bench   benchmarks (pgbench), ratios against raw SQL in one run
+#   make format        clang-format the C sources in place (.clang-format)
+#   make format-check  list the C files make format would change; fails if any
+#   make lint    cppcheck and clang-tidy on the extension and the gateway;
+#                fails on any finding (part of make test)
 
 EXTENSION = es_saas
 EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
@@ -30,7 +34,7 @@ else
 include $(PGXS)
 endif
 
-.PHONY: test run bench deps stop
+.PHONY: test run bench deps stop format format-check lint
 
 deps:
 	@bash scripts/deps.sh
@@ -46,3 +50,12 @@ stop:
 
 bench: deps
 	@bash test/bench/run_all.sh
+
+format:
+	@bash scripts/format.sh
+
+format-check:
+	@bash scripts/format.sh --check
+
+lint:
+	@bash scripts/lint.sh

@@ -7,6 +7,7 @@ packages=(
 	libtap-parser-sourcehandler-pgtap-perl libipc-run-perl
 	libcivetweb-dev libjwt-dev libjansson-dev libcjson-dev libyaml-dev libssl-dev libpq-dev libcmocka-dev
 	wrk curl jq pkg-config build-essential valgrind prometheus
+	clang-format clang-tidy cppcheck python3
 )
 
 missing=()

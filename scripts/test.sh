@@ -32,6 +32,7 @@ run_suite() {
 
 make -s PG_CFLAGS="-Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers" all || exit 1
 make -s install >/dev/null || exit 1
+run_suite "lint (cppcheck, clang-tidy)" make -s lint
 
 scripts/cluster.sh stop "$dir" 2>/dev/null
 rm -rf "$dir"
