@@ -27,7 +27,7 @@
 #include "utils/snapmgr.h"
 #include "validate.h"
 
-char	   *es_tenant_setting = NULL;
+char *es_tenant_setting = NULL;
 
 void
 es_access_init(void)
@@ -35,16 +35,14 @@ es_access_init(void)
 	DefineCustomStringVariable("es_saas.tenant",
 							   "Tenant established for row-level security in this transaction.",
 							   "Only honoured when the current role may act for the tenant.",
-							   &es_tenant_setting,
-							   NULL,
-							   PGC_USERSET, 0,
-							   NULL, NULL, NULL);
+							   &es_tenant_setting, NULL, PGC_USERSET, 0, NULL,
+							   NULL, NULL);
 }
 
 static bool
 role_has_privs_of(Oid roleid, const char *rolname)
 {
-	Oid			target = get_role_oid(rolname, true);
+	Oid target = get_role_oid(rolname, true);
 
 	return OidIsValid(target) && has_privs_of_role(roleid, target);
 }
@@ -61,14 +59,15 @@ es_role_is_gateway(Oid roleid)
 	return role_has_privs_of(roleid, ES_GATEWAY_ROLE);
 }
 
-/* Was roleid (directly or through membership) granted tenant?  SPI must be connected. */
+/* Was roleid (directly or through membership) granted tenant?  SPI must be
+ * connected. */
 bool
 es_role_has_grant(Oid roleid, const char *tenant)
 {
 	static SPIPlanPtr plan = NULL;
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		values[1];
-	uint64		n;
+	Oid				  argtypes[1] = {TEXTOID};
+	Datum			  values[1];
+	uint64			  n;
 
 	es_plan(&plan,
 			"SELECT role FROM " ES_SQL_TENANT_GRANTS " "
@@ -78,8 +77,8 @@ es_role_has_grant(Oid roleid, const char *tenant)
 	n = es_exec(plan, values, NULL, false, 0);
 	for (uint64 i = 0; i < n; i++)
 	{
-		bool		isnull;
-		Oid			granted = DatumGetObjectId(es_result_datum(i, 1, &isnull));
+		bool isnull;
+		Oid	 granted = DatumGetObjectId(es_result_datum(i, 1, &isnull));
 
 		/* a dropped role's oid matches nobody */
 		if (!isnull && has_privs_of_role(roleid, granted))
@@ -96,7 +95,8 @@ es_require_admin(EsCall *call, bool gateway_allowed)
 		return;
 	if (gateway_allowed && es_role_is_gateway(call->caller))
 		return;
-	es_raise_forbidden("admin_required", es_fact_str(es_facts(), "required_role", ES_ADMIN_ROLE),
+	es_raise_forbidden("admin_required",
+					   es_fact_str(es_facts(), "required_role", ES_ADMIN_ROLE),
 					   "permission denied: only es_saas administrators may do this");
 }
 
@@ -109,13 +109,13 @@ es_require_admin(EsCall *call, bool gateway_allowed)
  */
 typedef struct TenantCacheEntry
 {
-	char		tenant[ES_MAX_TENANT_LEN + 1];
-	bool		active;
+	char tenant[ES_MAX_TENANT_LEN + 1];
+	bool active;
 } TenantCacheEntry;
 
 static HTAB *tenant_cache = NULL;
-static Oid	tenants_relid = InvalidOid;
-static bool tenant_callback_registered = false;
+static Oid	 tenants_relid = InvalidOid;
+static bool	 tenant_callback_registered = false;
 
 static void
 tenant_cache_inval(Datum arg, Oid relid)
@@ -154,7 +154,7 @@ cache_status(const char *tenant, bool active)
 	}
 	if (tenant_cache == NULL)
 	{
-		HASHCTL		ctl;
+		HASHCTL ctl;
 
 		tenants_relid = es_relid(ES_REL_TENANTS);
 		ctl.keysize = ES_MAX_TENANT_LEN + 1;
@@ -182,14 +182,14 @@ cache_status(const char *tenant, bool active)
 static bool
 read_status(const char *tenant, bool latest, bool *active)
 {
-	Relation	heap = table_open(es_relid(ES_REL_TENANTS), AccessShareLock);
-	Relation	pkey = index_open(es_relid(ES_REL_TENANTS_PKEY), AccessShareLock);
-	Snapshot	snapshot = RegisterSnapshot(latest ? GetLatestSnapshot() :
-											GetTransactionSnapshot());
+	Relation heap = table_open(es_relid(ES_REL_TENANTS), AccessShareLock);
+	Relation pkey = index_open(es_relid(ES_REL_TENANTS_PKEY), AccessShareLock);
+	Snapshot snapshot =
+		RegisterSnapshot(latest ? GetLatestSnapshot() : GetTransactionSnapshot());
 	TupleTableSlot *slot = table_slot_create(heap, NULL);
-	ScanKeyData key;
-	IndexScanDesc scan;
-	bool		found;
+	ScanKeyData		key;
+	IndexScanDesc	scan;
+	bool			found;
 
 	es_init_text_key(&key, 1, pkey, tenant);
 	scan = index_beginscan(heap, pkey, snapshot, 1, 0);
@@ -197,8 +197,8 @@ read_status(const char *tenant, bool latest, bool *active)
 	found = index_getnext_slot(scan, ForwardScanDirection, slot);
 	if (found)
 	{
-		bool		isnull;
-		Datum		value = slot_getattr(slot, Anum_es_tenants_status, &isnull);
+		bool  isnull;
+		Datum value = slot_getattr(slot, Anum_es_tenants_status, &isnull);
 
 		*active = strcmp(TextDatumGetCString(value), "active") == 0;
 	}
@@ -225,20 +225,21 @@ es_tenants_changed(void)
 void
 es_check_tenant(EsCall *call, const char *tenant, EsAccessMode mode)
 {
-	bool		active;
+	bool active;
 
 	es_validate_tenant_id(tenant);
 
-	if (!es_role_is_admin(call->caller) &&
-		!es_role_is_gateway(call->caller) &&
+	if (!es_role_is_admin(call->caller) && !es_role_is_gateway(call->caller) &&
 		!es_role_has_grant(call->caller, tenant))
-		es_raise_forbidden("forbidden_tenant", es_fact_str(es_facts(), "tenant", tenant),
+		es_raise_forbidden("forbidden_tenant",
+						   es_fact_str(es_facts(), "tenant", tenant),
 						   "permission denied for tenant \"%s\"", tenant);
 
 	if (mode == ES_ACCESS_WRITE)
 	{
 		es_lock(ES_LOCK_TENANT_STATE, tenant, NULL, 0, ShareLock);
-		/* advisory locks do not do this for us: see committed status changes */
+		/* advisory locks do not do this for us: see committed status changes
+		 */
 		AcceptInvalidationMessages();
 	}
 

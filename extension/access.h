@@ -22,7 +22,7 @@
 #include "spi_util.h"
 
 /* Roles the extension creates (see README: Roles) */
-#define ES_ADMIN_ROLE "es_admin"
+#define ES_ADMIN_ROLE	"es_admin"
 #define ES_GATEWAY_ROLE "es_gateway"
 
 /* GUC es_saas.tenant: the tenant of the RLS context */
@@ -33,8 +33,8 @@ extern void es_access_init(void);
 
 typedef enum EsAccessMode
 {
-	ES_ACCESS_READ,				/* tenant must exist */
-	ES_ACCESS_WRITE				/* ... and be active; takes tenant state lock */
+	ES_ACCESS_READ, /* tenant must exist */
+	ES_ACCESS_WRITE /* ... and be active; takes tenant state lock */
 } EsAccessMode;
 
 extern bool es_role_is_admin(Oid roleid);
@@ -45,4 +45,4 @@ extern void es_require_admin(EsCall *call, bool gateway_allowed);
 extern void es_tenants_changed(void);
 extern void es_check_tenant(EsCall *call, const char *tenant, EsAccessMode mode);
 
-#endif							/* ES_ACCESS_H */
+#endif /* ES_ACCESS_H */

@@ -47,7 +47,7 @@
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
-bool		es_notify = false;
+bool es_notify = false;
 
 void
 es_append_init(void)
@@ -55,10 +55,7 @@ es_append_init(void)
 	DefineCustomBoolVariable("es_saas.notify",
 							 "Send NOTIFY es_saas_events (empty payload) on every append.",
 							 "Off by default: NOTIFY serializes committing transactions.",
-							 &es_notify,
-							 false,
-							 PGC_SUSET, 0,
-							 NULL, NULL, NULL);
+							 &es_notify, false, PGC_SUSET, 0, NULL, NULL, NULL);
 }
 
 /* A random (version 4) UUID. */
@@ -66,9 +63,8 @@ static void
 generate_uuid(pg_uuid_t *uuid)
 {
 	if (!pg_strong_random(uuid->data, UUID_LEN))
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("could not generate random values")));
+		ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
+						errmsg("could not generate random values")));
 	uuid->data[6] = (uuid->data[6] & 0x0f) | 0x40;
 	uuid->data[8] = (uuid->data[8] & 0x3f) | 0x80;
 }
@@ -108,16 +104,16 @@ find_replay(const char *tenant, const char *stream, EsEventInput *events,
 {
 	static SPIPlanPtr first_plan = NULL;
 	static SPIPlanPtr batch_plan = NULL;
-	Oid			first_types[2] = {TEXTOID, UUIDOID};
-	Oid			batch_types[4] = {TEXTOID, TEXTOID, INT8OID, INT8OID};
-	Datum		values[4];
-	bool		isnull;
-	char	   *stored_stream;
-	int64		version;
-	int64		position;
-	int32		batch_size;
-	int32		batch_index;
-	uint64		n;
+	Oid				  first_types[2] = {TEXTOID, UUIDOID};
+	Oid				  batch_types[4] = {TEXTOID, TEXTOID, INT8OID, INT8OID};
+	Datum			  values[4];
+	bool			  isnull;
+	char			 *stored_stream;
+	int64			  version;
+	int64			  position;
+	int32			  batch_size;
+	int32			  batch_index;
+	uint64			  n;
 
 	es_plan(&first_plan,
 			"SELECT stream, version, position, batch_size, batch_index "
@@ -135,10 +131,10 @@ find_replay(const char *tenant, const char *stream, EsEventInput *events,
 	batch_size = DatumGetInt32(es_result_datum(0, 4, &isnull));
 	batch_index = DatumGetInt32(es_result_datum(0, 5, &isnull));
 
-	if (strcmp(stored_stream, stream) != 0 || batch_index != 0 ||
-		batch_size != nevents)
+	if (strcmp(stored_stream, stream) != 0 || batch_index != 0 || batch_size != nevents)
 		es_raise_stream_conflict("duplicate_id", stream, current,
-								 es_fact_str(es_facts(), "duplicate_id", uuid_text(&events[0].id)),
+								 es_fact_str(es_facts(), "duplicate_id",
+											 uuid_text(&events[0].id)),
 								 "event id is already stored in another append");
 
 	es_plan(&batch_plan,
@@ -179,16 +175,16 @@ find_replay(const char *tenant, const char *stream, EsEventInput *events,
  */
 static void
 insert_events(const char *tenant, const char *stream, const char *category,
-			  EsEventInput *events, int nevents,
-			  int64 first_version, int64 first_position)
+			  EsEventInput *events, int nevents, int64 first_version,
+			  int64 first_position)
 {
-	Relation	rel = table_open(es_relid(ES_REL_EVENTS), RowExclusiveLock);
-	EState	   *estate = CreateExecutorState();
+	Relation	   rel = table_open(es_relid(ES_REL_EVENTS), RowExclusiveLock);
+	EState		  *estate = CreateExecutorState();
 	ResultRelInfo *rri = makeNode(ResultRelInfo);
 	TupleTableSlot *slot;
-	Datum		values[Natts_es_events];
-	bool		nulls[Natts_es_events] = {0};
-	Datum		now = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+	Datum			values[Natts_es_events];
+	bool			nulls[Natts_es_events] = {0};
+	Datum now = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
 
 	InitResultRelInfo(rri, rel, 1, NULL, 0);
 	ExecOpenIndices(rri, false);
@@ -201,7 +197,7 @@ insert_events(const char *tenant, const char *stream, const char *category,
 	values[Anum_es_events_batch_size - 1] = Int32GetDatum(nevents);
 	for (int i = 0; i < nevents; i++)
 	{
-		HeapTuple	tuple;
+		HeapTuple tuple;
 
 		values[Anum_es_events_position - 1] = Int64GetDatum(first_position + i);
 		values[Anum_es_events_version - 1] = Int64GetDatum(first_version + i);
@@ -231,19 +227,19 @@ static void
 insert_with_positions(const char *tenant, const char *stream, int64 current,
 					  EsEventInput *events, int nevents, EsAppendResult *result)
 {
-	char	   *category = es_stream_category(stream);
+	char		 *category = es_stream_category(stream);
 	MemoryContext oldcxt = CurrentMemoryContext;
-	int64		first_position;
+	int64		  first_position;
 
 	first_position = es_log_begin_append(tenant);
 	PG_TRY();
 	{
-		insert_events(tenant, stream, category, events, nevents,
-					  current + 1, first_position);
+		insert_events(tenant, stream, category, events, nevents, current + 1,
+					  first_position);
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
+		ErrorData *edata;
 
 		MemoryContextSwitchTo(oldcxt);
 		edata = CopyErrorData();
@@ -258,7 +254,8 @@ insert_with_positions(const char *tenant, const char *stream, int64 current,
 			ereport(ERROR,
 					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
 					 errmsg("could not allocate a log position for tenant \"%s\"", tenant),
-					 errdetail("A position from " INT64_FORMAT " on is taken by a row not written by es_append.",
+					 errdetail("A position from " INT64_FORMAT
+							   " on is taken by a row not written by es_append.",
 							   first_position),
 					 errhint("Retry the transaction.")));
 		}
@@ -288,17 +285,18 @@ check_duplicate_ids(EsEventInput *events, int nevents)
 				memcmp(events[i].id.data, events[j].id.data, UUID_LEN) == 0)
 				es_raise_invalid("invalid_event",
 								 es_fact_int(es_fact_str(es_fact_int(es_facts(), "index", i),
-														 "field", "id"), "same_as", j),
+														 "field", "id"),
+											 "same_as", j),
 								 "events[%d].id repeats events[%d].id", i, j);
 	}
 }
 
 void
-es_append_events(const char *tenant, const char *stream,
-				 bool has_expected, int64 expected,
-				 EsEventInput *events, int nevents, EsAppendResult *result)
+es_append_events(const char *tenant, const char *stream, bool has_expected,
+				 int64 expected, EsEventInput *events, int nevents,
+				 EsAppendResult *result)
 {
-	int64		current;
+	int64 current;
 
 	check_duplicate_ids(events, nevents);
 	es_lock(ES_LOCK_STREAM, tenant, stream, strlen(stream), ExclusiveLock);

@@ -20,11 +20,11 @@
 
 typedef struct EsAppendResult
 {
-	int64		version;		/* stream version after the append */
-	int64		position;		/* position of the last event */
-	int64		first_version;
-	int64		first_position;
-	bool		replayed;		/* idempotent retry: nothing was written */
+	int64 version;	/* stream version after the append */
+	int64 position; /* position of the last event */
+	int64 first_version;
+	int64 first_position;
+	bool  replayed; /* idempotent retry: nothing was written */
 } EsAppendResult;
 
 /* GUC es_saas.notify */
@@ -40,8 +40,7 @@ extern void es_append_init(void);
  * missing from the input are generated and written back into events.
  */
 extern void es_append_events(const char *tenant, const char *stream,
-							 bool has_expected, int64 expected,
-							 EsEventInput *events, int nevents,
-							 EsAppendResult *result);
+							 bool has_expected, int64 expected, EsEventInput *events,
+							 int nevents, EsAppendResult *result);
 
-#endif							/* ES_APPEND_H */
+#endif /* ES_APPEND_H */

@@ -36,15 +36,15 @@
 #include "utils/uuid.h"
 #include "validate.h"
 
-int			es_command_retries = 10;
+int es_command_retries = 10;
 
 void
 es_command_init(void)
 {
 	DefineCustomIntVariable("es_saas.command_retries",
 							"Times es_execute decides again after a concurrent append (ES409).",
-							NULL, &es_command_retries,
-							10, 0, 1000, PGC_SUSET, 0, NULL, NULL, NULL);
+							NULL, &es_command_retries, 10, 0, 1000, PGC_SUSET,
+							0, NULL, NULL, NULL);
 }
 
 PG_FUNCTION_INFO_V1(es_execute);
@@ -55,9 +55,9 @@ static Jsonb *
 stored_result(const char *tenant, pg_uuid_t *id)
 {
 	static SPIPlanPtr plan = NULL;
-	Oid			argtypes[2] = {TEXTOID, UUIDOID};
-	Datum		values[2];
-	bool		isnull;
+	Oid				  argtypes[2] = {TEXTOID, UUIDOID};
+	Datum			  values[2];
+	bool			  isnull;
 
 	es_plan(&plan,
 			"SELECT result FROM " ES_SQL_COMMANDS " "
@@ -75,8 +75,8 @@ static void
 store_result(const char *tenant, pg_uuid_t *id, const char *type, Jsonb *result)
 {
 	static SPIPlanPtr plan = NULL;
-	Oid			argtypes[4] = {TEXTOID, UUIDOID, TEXTOID, JSONBOID};
-	Datum		values[4];
+	Oid				  argtypes[4] = {TEXTOID, UUIDOID, TEXTOID, JSONBOID};
+	Datum			  values[4];
 
 	es_plan(&plan,
 			"INSERT INTO " ES_SQL_COMMANDS " (tenant_id, command_id, type, result) "
@@ -106,22 +106,27 @@ command_id(Jsonb *command, pg_uuid_t *id)
 /* Result document of an append: {"stream","version","position","events"} */
 Jsonb *
 es_append_result_json(const char *stream, EsEventInput *events, int nevents,
-				   EsAppendResult *r)
+					  EsAppendResult *r)
 {
 	StringInfoData buf;
 
 	initStringInfo(&buf);
 	appendStringInfoString(&buf, "{\"stream\": ");
 	escape_json(&buf, stream);
-	appendStringInfo(&buf, ", \"version\": " INT64_FORMAT ", \"position\": " INT64_FORMAT
-					 ", \"events\": [", r->version, r->position);
+	appendStringInfo(&buf,
+					 ", \"version\": " INT64_FORMAT
+					 ", \"position\": " INT64_FORMAT ", \"events\": [",
+					 r->version, r->position);
 	for (int i = 0; i < nevents; i++)
 	{
 		appendStringInfo(&buf, "%s{\"id\": \"%s\", \"type\": ", i ? ", " : "",
-						 DatumGetCString(DirectFunctionCall1(uuid_out,
-															 UUIDPGetDatum(&events[i].id))));
+						 DatumGetCString(
+							 DirectFunctionCall1(uuid_out,
+												 UUIDPGetDatum(&events[i].id))));
 		escape_json(&buf, events[i].type);
-		appendStringInfo(&buf, ", \"version\": " INT64_FORMAT ", \"position\": " INT64_FORMAT "}",
+		appendStringInfo(&buf,
+						 ", \"version\": " INT64_FORMAT
+						 ", \"position\": " INT64_FORMAT "}",
 						 r->first_version + i, r->first_position + i);
 	}
 	appendStringInfoString(&buf, "]}");
@@ -132,12 +137,12 @@ es_append_result_json(const char *stream, EsEventInput *events, int nevents,
 static Jsonb *
 execute_append(EsCall *call, const char *tenant, Jsonb *command)
 {
-	char	   *stream = es_jsonb_required_text(command, "stream");
-	JsonbValue *events_value = es_jsonb_field(command, "events");
-	int64		expected = 0;
-	bool		has_expected;
-	EsEventInput *events;
-	int			nevents;
+	char		  *stream = es_jsonb_required_text(command, "stream");
+	JsonbValue	  *events_value = es_jsonb_field(command, "events");
+	int64		   expected = 0;
+	bool		   has_expected;
+	EsEventInput  *events;
+	int			   nevents;
 	EsAppendResult result;
 
 	es_validate_stream(stream);
@@ -146,8 +151,7 @@ execute_append(EsCall *call, const char *tenant, Jsonb *command)
 		es_raise_negative_field("expected_version");
 	events = es_parse_events(events_value ? JsonbValueToJsonb(events_value) : NULL,
 							 &nevents);
-	es_append_events(tenant, stream, has_expected, expected,
-					 events, nevents, &result);
+	es_append_events(tenant, stream, has_expected, expected, events, nevents, &result);
 	es_after_append(call, tenant, stream, events, nevents, &result);
 	return es_append_result_json(stream, events, nevents, &result);
 }
@@ -161,10 +165,10 @@ static Jsonb *
 call_decide(EsCall *call, Oid decide, const char *tenant, const char *type,
 			Jsonb *state, Jsonb *command)
 {
-	Datum		result;
-	bool		isnull;
-	ErrorData  *edata;
-	FmgrInfo	flinfo;
+	Datum	   result;
+	bool	   isnull;
+	ErrorData *edata;
+	FmgrInfo   flinfo;
 
 	fmgr_info(decide, &flinfo);
 	if (!es_call_handler_guarded(&flinfo, call->caller, tenant, JsonbPGetDatum(state),
@@ -184,12 +188,12 @@ call_decide(EsCall *call, Oid decide, const char *tenant, const char *type,
 
 typedef struct AppendArgs
 {
-	EsCall	   *call;
-	const char *tenant;
-	const char *stream;
-	int64		expected;
-	EsEventInput *events;
-	int			nevents;
+	EsCall		   *call;
+	const char	   *tenant;
+	const char	   *stream;
+	int64			expected;
+	EsEventInput   *events;
+	int				nevents;
 	EsAppendResult *result;
 } AppendArgs;
 
@@ -198,8 +202,8 @@ append_call(void *arg)
 {
 	AppendArgs *a = (AppendArgs *) arg;
 
-	es_append_events(a->tenant, a->stream, true, a->expected,
-					 a->events, a->nevents, a->result);
+	es_append_events(a->tenant, a->stream, true, a->expected, a->events,
+					 a->nevents, a->result);
 	/* in the subtransaction, as es_append's own would be */
 	es_after_append(a->call, a->tenant, a->stream, a->events, a->nevents, a->result);
 }
@@ -209,8 +213,9 @@ static bool
 try_append(EsCall *call, const char *tenant, const char *stream, int64 expected,
 		   EsEventInput *events, int nevents, EsAppendResult *result)
 {
-	AppendArgs	args = {call, tenant, stream, expected, events, nevents, result};
-	ErrorData  *edata;
+	AppendArgs args = {call,   tenant,	stream, expected,
+					   events, nevents, result};
+	ErrorData *edata;
 
 	if (es_try(append_call, &args, &edata))
 		return true;
@@ -226,16 +231,16 @@ try_append(EsCall *call, const char *tenant, const char *stream, int64 expected,
  * es_saas.command_retries times.
  */
 static Jsonb *
-execute_registered(EsCall *call, const char *tenant, const char *type,
-					  Jsonb *command)
+execute_registered(EsCall *call, const char *tenant, const char *type, Jsonb *command)
 {
-	Oid			decide = es_registry_installed() ? es_lookup_command(type) : InvalidOid;
+	Oid decide = es_registry_installed() ? es_lookup_command(type) : InvalidOid;
 	char	   *stream;
 	char	   *category;
 	EsAggregate agg;
 
 	if (!OidIsValid(decide))
-		es_raise_invalid("unknown_command_type", es_fact_str(es_facts(), "type", type),
+		es_raise_invalid("unknown_command_type",
+						 es_fact_str(es_facts(), "type", type),
 						 "unknown command type \"%s\"", type);
 	stream = es_jsonb_required_text(command, "stream");
 	es_validate_stream(stream);
@@ -245,10 +250,10 @@ execute_registered(EsCall *call, const char *tenant, const char *type,
 
 	for (int attempt = 0; attempt <= es_command_retries; attempt++)
 	{
-		EsStreamState st;
-		Jsonb	   *decided;
-		EsEventInput *events;
-		int			nevents;
+		EsStreamState  st;
+		Jsonb		  *decided;
+		EsEventInput  *events;
+		int			   nevents;
 		EsAppendResult result;
 
 		es_load_state(call, tenant, stream, &agg, PG_INT64_MAX, NULL, &st);
@@ -258,15 +263,17 @@ execute_registered(EsCall *call, const char *tenant, const char *type,
 			 JB_ROOT_COUNT(decided) == 0))
 		{
 			/* nothing to do: the command is accepted and changes nothing */
-			return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(
-				psprintf("{\"stream\": %s, \"version\": " INT64_FORMAT
-						 ", \"position\": null, \"events\": []}",
-						 es_json_quote(stream), st.version))));
+			return DatumGetJsonbP(
+				DirectFunctionCall1(jsonb_in,
+									CStringGetDatum(
+										psprintf("{\"stream\": %s, \"version\": " INT64_FORMAT
+												 ", \"position\": null, \"events\": []}",
+												 es_json_quote(stream), st.version))));
 		}
 		events = es_parse_events(decided, &nevents);
 		if (try_append(call, tenant, stream, st.version, events, nevents, &result))
 		{
-			Jsonb	   *out = es_append_result_json(stream, events, nevents, &result);
+			Jsonb *out = es_append_result_json(stream, events, nevents, &result);
 
 			es_fold_appended(call, tenant, stream, &agg, &st, result.version);
 			return out;
@@ -284,13 +291,13 @@ execute_registered(EsCall *call, const char *tenant, const char *type,
 Datum
 es_execute(PG_FUNCTION_ARGS)
 {
-	char	   *tenant = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
-	Jsonb	   *command = PG_ARGISNULL(1) ? NULL : PG_GETARG_JSONB_P(1);
-	char	   *type;
-	pg_uuid_t	id;
-	bool		has_id;
-	Jsonb	   *result = NULL;
-	EsCall		call;
+	char *tenant = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
+	Jsonb	 *command = PG_ARGISNULL(1) ? NULL : PG_GETARG_JSONB_P(1);
+	char	 *type;
+	pg_uuid_t id;
+	bool	  has_id;
+	Jsonb	 *result = NULL;
+	EsCall	  call;
 
 	es_validate_tenant_id(tenant);
 	if (command == NULL || !JB_ROOT_IS_OBJECT(command))
@@ -303,7 +310,8 @@ es_execute(PG_FUNCTION_ARGS)
 	es_check_tenant(&call, tenant, ES_ACCESS_WRITE);
 	if (has_id)
 	{
-		es_lock(ES_LOCK_COMMAND, tenant, (const char *) id.data, UUID_LEN, ExclusiveLock);
+		es_lock(ES_LOCK_COMMAND, tenant, (const char *) id.data, UUID_LEN,
+				ExclusiveLock);
 		result = stored_result(tenant, &id);
 	}
 	if (result == NULL)
@@ -323,9 +331,9 @@ es_execute(PG_FUNCTION_ARGS)
 Datum
 es_get_command(PG_FUNCTION_ARGS)
 {
-	char	   *tenant = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
-	Jsonb	   *result;
-	EsCall		call;
+	char *tenant = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
+	Jsonb *result;
+	EsCall call;
 
 	es_validate_tenant_id(tenant);
 	if (PG_ARGISNULL(1))

@@ -15,7 +15,7 @@
 #include "utils/jsonb.h"
 
 /* GUC es_saas.command_retries */
-extern int	es_command_retries;
+extern int es_command_retries;
 
 /* Define es_saas.command_retries; from _PG_init. */
 extern void es_command_init(void);
@@ -24,4 +24,4 @@ extern void es_command_init(void);
 extern Jsonb *es_append_result_json(const char *stream, EsEventInput *events,
 									int nevents, EsAppendResult *r);
 
-#endif							/* ES_COMMAND_H */
+#endif /* ES_COMMAND_H */

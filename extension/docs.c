@@ -47,7 +47,8 @@ doc_args(FunctionCallInfo fcinfo, char **tenant, char **collection, char **key)
 		es_raise_null_argument("key");
 	*key = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	if ((*key)[0] == '\0' || strlen(*key) > ES_MAX_DOC_KEY_LEN)
-		es_raise_malformed(es_fact_int(es_fact_argument("key"), "max_bytes", ES_MAX_DOC_KEY_LEN),
+		es_raise_malformed(es_fact_int(es_fact_argument("key"), "max_bytes",
+									   ES_MAX_DOC_KEY_LEN),
 						   "key must be 1 to %d bytes long", ES_MAX_DOC_KEY_LEN);
 }
 
@@ -56,13 +57,13 @@ Datum
 es_doc_put(PG_FUNCTION_ARGS)
 {
 	static SPIPlanPtr plan = NULL;
-	Oid			types[4] = {TEXTOID, TEXTOID, TEXTOID, JSONBOID};
-	Datum		values[4];
-	char	   *tenant;
-	char	   *collection;
-	char	   *key;
-	Jsonb	   *doc;
-	EsCall		call;
+	Oid				  types[4] = {TEXTOID, TEXTOID, TEXTOID, JSONBOID};
+	Datum			  values[4];
+	char			 *tenant;
+	char			 *collection;
+	char			 *key;
+	Jsonb			 *doc;
+	EsCall			  call;
 
 	doc_args(fcinfo, &tenant, &collection, &key);
 	if (PG_ARGISNULL(3))
@@ -70,7 +71,8 @@ es_doc_put(PG_FUNCTION_ARGS)
 	doc = PG_GETARG_JSONB_P(3);
 	if (es_jsonb_depth(doc) > es_max_json_depth)
 		es_raise_invalid("document_too_deep", es_fact_argument("doc"),
-						 "doc is nested deeper than es_saas.max_json_depth (%d)", es_max_json_depth);
+						 "doc is nested deeper than es_saas.max_json_depth (%d)",
+						 es_max_json_depth);
 
 	es_call_begin(&call);
 	es_check_tenant(&call, tenant,
@@ -94,9 +96,9 @@ Jsonb *
 es_doc_lookup(const char *tenant, const char *collection, const char *key)
 {
 	static SPIPlanPtr plan = NULL;
-	Oid			types[3] = {TEXTOID, TEXTOID, TEXTOID};
-	Datum		values[3];
-	bool		isnull;
+	Oid				  types[3] = {TEXTOID, TEXTOID, TEXTOID};
+	Datum			  values[3];
+	bool			  isnull;
 
 	es_plan(&plan,
 			"SELECT doc FROM " ES_SQL_DOCUMENTS " WHERE tenant_id OPERATOR(pg_catalog.=) $1 "
@@ -114,11 +116,11 @@ es_doc_lookup(const char *tenant, const char *collection, const char *key)
 Datum
 es_doc_get(PG_FUNCTION_ARGS)
 {
-	char	   *tenant;
-	char	   *collection;
-	char	   *key;
-	Jsonb	   *doc;
-	EsCall		call;
+	char  *tenant;
+	char  *collection;
+	char  *key;
+	Jsonb *doc;
+	EsCall call;
 
 	doc_args(fcinfo, &tenant, &collection, &key);
 	es_call_begin(&call);
@@ -135,13 +137,13 @@ Datum
 es_doc_delete(PG_FUNCTION_ARGS)
 {
 	static SPIPlanPtr plan = NULL;
-	Oid			types[3] = {TEXTOID, TEXTOID, TEXTOID};
-	Datum		values[3];
-	char	   *tenant;
-	char	   *collection;
-	char	   *key;
-	uint64		n;
-	EsCall		call;
+	Oid				  types[3] = {TEXTOID, TEXTOID, TEXTOID};
+	Datum			  values[3];
+	char			 *tenant;
+	char			 *collection;
+	char			 *key;
+	uint64			  n;
+	EsCall			  call;
 
 	doc_args(fcinfo, &tenant, &collection, &key);
 	es_call_begin(&call);
@@ -164,15 +166,15 @@ Datum
 es_doc_find(PG_FUNCTION_ARGS)
 {
 	static SPIPlanPtr plan = NULL;
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	Oid			types[4] = {TEXTOID, TEXTOID, JSONBOID, INT8OID};
-	Datum		values[4];
-	char	   *tenant;
-	char	   *collection;
-	Jsonb	   *filter;
-	int			max_count;
-	uint64		n;
-	EsCall		call;
+	ReturnSetInfo	 *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Oid				  types[4] = {TEXTOID, TEXTOID, JSONBOID, INT8OID};
+	Datum			  values[4];
+	char			 *tenant;
+	char			 *collection;
+	Jsonb			 *filter;
+	int				  max_count;
+	uint64			  n;
+	EsCall			  call;
 
 	doc_args(fcinfo, &tenant, &collection, NULL);
 	if (PG_ARGISNULL(2))
@@ -200,8 +202,8 @@ es_doc_find(PG_FUNCTION_ARGS)
 	n = es_exec(plan, values, NULL, true, 0);
 	for (uint64 i = 0; i < n; i++)
 	{
-		bool		isnull;
-		Datum		doc = es_result_datum(i, 1, &isnull);
+		bool  isnull;
+		Datum doc = es_result_datum(i, 1, &isnull);
 
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &doc, &isnull);
 	}

@@ -17,4 +17,4 @@
 extern Jsonb *es_doc_lookup(const char *tenant, const char *collection,
 							const char *key);
 
-#endif							/* ES_DOCS_H */
+#endif /* ES_DOCS_H */

@@ -14,7 +14,7 @@
 EsFacts *
 es_facts(void)
 {
-	EsFacts    *f = palloc(sizeof(EsFacts));
+	EsFacts *f = palloc(sizeof(EsFacts));
 
 	initStringInfo(&f->buf);
 	return f;
@@ -48,32 +48,39 @@ es_fact_int(EsFacts *f, const char *key, int64 value)
 	return f;
 }
 
-/* Raise sqlerrcode with the message and {"reason": reason, facts...}. */
-static void
-raise_va(int sqlerrcode, const char *reason, EsFacts *facts,
-		 const char *fmt, va_list args)
-	pg_attribute_printf(4, 0) pg_attribute_noreturn();
+/*
+ * Format fmt with the caller's variadic arguments into a palloc'd string.
+ * A macro, so that va_start and va_end stay in the variadic function itself.
+ */
+#define FORMAT_MESSAGE(result, fmt)                          \
+	do                                                       \
+	{                                                        \
+		StringInfoData buf_;                                 \
+                                                             \
+		initStringInfo(&buf_);                               \
+		for (;;)                                             \
+		{                                                    \
+			va_list args_;                                   \
+			int		needed_;                                 \
+                                                             \
+			va_start(args_, fmt);                            \
+			needed_ = appendStringInfoVA(&buf_, fmt, args_); \
+			va_end(args_);                                   \
+			if (needed_ == 0)                                \
+				break;                                       \
+			enlargeStringInfo(&buf_, needed_);               \
+		}                                                    \
+		(result) = buf_.data;                                \
+	} while (0)
+
+/* Raise sqlerrcode with message and {"reason": reason, facts...}. */
+static void raise_detail(int sqlerrcode, const char *reason, EsFacts *facts,
+						 const char *message) pg_attribute_noreturn();
 
 static void
-raise_va(int sqlerrcode, const char *reason, EsFacts *facts,
-		 const char *fmt, va_list args)
+raise_detail(int sqlerrcode, const char *reason, EsFacts *facts, const char *message)
 {
-	StringInfoData msg;
 	StringInfoData detail;
-
-	initStringInfo(&msg);
-	for (;;)
-	{
-		va_list		copy;
-		int			needed;
-
-		va_copy(copy, args);
-		needed = appendStringInfoVA(&msg, fmt, copy);
-		va_end(copy);
-		if (needed == 0)
-			break;
-		enlargeStringInfo(&msg, needed);
-	}
 
 	initStringInfo(&detail);
 	appendStringInfoString(&detail, "{\"reason\": ");
@@ -82,35 +89,32 @@ raise_va(int sqlerrcode, const char *reason, EsFacts *facts,
 		appendBinaryStringInfo(&detail, facts->buf.data, facts->buf.len);
 	appendStringInfoChar(&detail, '}');
 
-	ereport(ERROR,
-			(errcode(sqlerrcode),
-			 errmsg_internal("%s", msg.data),
-			 errdetail_internal("%s", detail.data)));
+	ereport(ERROR, (errcode(sqlerrcode), errmsg_internal("%s", message),
+					errdetail_internal("%s", detail.data)));
 	pg_unreachable();
 }
 
-static void
-raise_code(int sqlerrcode, const char *reason, EsFacts *facts, const char *fmt,...)
-	pg_attribute_printf(4, 5) pg_attribute_noreturn();
+static void raise_code(int sqlerrcode, const char *reason, EsFacts *facts,
+					   const char *fmt, ...) pg_attribute_printf(4, 5)
+	pg_attribute_noreturn();
 
 static void
-raise_code(int sqlerrcode, const char *reason, EsFacts *facts, const char *fmt,...)
+raise_code(int sqlerrcode, const char *reason, EsFacts *facts, const char *fmt, ...)
 {
-	va_list		args;
+	char *message;
 
-	va_start(args, fmt);
-	raise_va(sqlerrcode, reason, facts, fmt, args);
+	FORMAT_MESSAGE(message, fmt);
+	raise_detail(sqlerrcode, reason, facts, message);
 }
 
-#define DEFINE_RAISE(name, code) \
-void \
-name(const char *reason, EsFacts *facts, const char *fmt,...) \
-{ \
-	va_list		args; \
-\
-	va_start(args, fmt); \
-	raise_va(code, reason, facts, fmt, args); \
-}
+#define DEFINE_RAISE(name, code)                                        \
+	void name(const char *reason, EsFacts *facts, const char *fmt, ...) \
+	{                                                                   \
+		char *message;                                                  \
+                                                                        \
+		FORMAT_MESSAGE(message, fmt);                                   \
+		raise_detail(code, reason, facts, message);                     \
+	}
 
 DEFINE_RAISE(es_raise_forbidden, ERRCODE_ES_FORBIDDEN)
 DEFINE_RAISE(es_raise_not_found, ERRCODE_ES_NOT_FOUND)
@@ -119,12 +123,12 @@ DEFINE_RAISE(es_raise_invalid, ERRCODE_ES_INVALID)
 DEFINE_RAISE(es_raise_limit, ERRCODE_ES_LIMIT)
 
 void
-es_raise_malformed(EsFacts *facts, const char *fmt,...)
+es_raise_malformed(EsFacts *facts, const char *fmt, ...)
 {
-	va_list		args;
+	char *message;
 
-	va_start(args, fmt);
-	raise_va(ERRCODE_ES_MALFORMED, "invalid_argument", facts, fmt, args);
+	FORMAT_MESSAGE(message, fmt);
+	raise_detail(ERRCODE_ES_MALFORMED, "invalid_argument", facts, message);
 }
 
 void
@@ -147,16 +151,16 @@ es_raise_negative_field(const char *name)
 
 void
 es_raise_stream_conflict(const char *reason, const char *stream,
-						 int64 current_version, EsFacts *more, const char *fmt,...)
+						 int64 current_version, EsFacts *more, const char *fmt, ...)
 {
-	EsFacts    *facts = es_fact_int(es_fact_str(es_facts(), "stream", stream),
-									"current_version", current_version);
-	va_list		args;
+	EsFacts *facts = es_fact_int(es_fact_str(es_facts(), "stream", stream),
+								 "current_version", current_version);
+	char	*message;
 
 	if (more)
 		appendBinaryStringInfo(&facts->buf, more->buf.data, more->buf.len);
-	va_start(args, fmt);
-	raise_va(ERRCODE_ES_CONFLICT, reason, facts, fmt, args);
+	FORMAT_MESSAGE(message, fmt);
+	raise_detail(ERRCODE_ES_CONFLICT, reason, facts, message);
 }
 
 void
@@ -164,8 +168,8 @@ es_raise_wrong_expected_version(const char *stream, int64 expected, int64 curren
 {
 	es_raise_stream_conflict("wrong_expected_version", stream, current_version,
 							 es_fact_int(es_facts(), "expected_version", expected),
-							 "wrong expected version for stream \"%s\": expected "
-							 INT64_FORMAT ", current " INT64_FORMAT,
+							 "wrong expected version for stream \"%s\": expected " INT64_FORMAT
+							 ", current " INT64_FORMAT,
 							 stream, expected, current_version);
 }
 
@@ -180,7 +184,8 @@ void
 es_raise_tenant_suspended(const char *tenant)
 {
 	raise_code(ERRCODE_ES_SUSPENDED, "tenant_suspended",
-			   es_fact_str(es_fact_str(es_facts(), "tenant", tenant), "status", "suspended"),
+			   es_fact_str(es_fact_str(es_facts(), "tenant", tenant), "status",
+						   "suspended"),
 			   "tenant \"%s\" is suspended", tenant);
 }
 
@@ -192,7 +197,8 @@ es_raise_projection_not_registered(const char *name)
 					   "projection \"%s\" is not registered", name);
 }
 
-/* ES422: es_execute and the "state" query need an aggregate for the category */
+/* ES422: es_execute and the "state" query need an aggregate for the category
+ */
 void
 es_raise_aggregate_not_registered(const char *category)
 {

@@ -20,13 +20,13 @@
 
 #include "lib/stringinfo.h"
 
-#define ERRCODE_ES_MALFORMED		MAKE_SQLSTATE('E','S','4','0','0')
-#define ERRCODE_ES_FORBIDDEN		MAKE_SQLSTATE('E','S','4','0','3')
-#define ERRCODE_ES_NOT_FOUND		MAKE_SQLSTATE('E','S','4','0','4')
-#define ERRCODE_ES_CONFLICT			MAKE_SQLSTATE('E','S','4','0','9')
-#define ERRCODE_ES_INVALID			MAKE_SQLSTATE('E','S','4','2','2')
-#define ERRCODE_ES_SUSPENDED		MAKE_SQLSTATE('E','S','4','2','3')
-#define ERRCODE_ES_LIMIT			MAKE_SQLSTATE('E','S','4','2','9')
+#define ERRCODE_ES_MALFORMED MAKE_SQLSTATE('E', 'S', '4', '0', '0')
+#define ERRCODE_ES_FORBIDDEN MAKE_SQLSTATE('E', 'S', '4', '0', '3')
+#define ERRCODE_ES_NOT_FOUND MAKE_SQLSTATE('E', 'S', '4', '0', '4')
+#define ERRCODE_ES_CONFLICT	 MAKE_SQLSTATE('E', 'S', '4', '0', '9')
+#define ERRCODE_ES_INVALID	 MAKE_SQLSTATE('E', 'S', '4', '2', '2')
+#define ERRCODE_ES_SUSPENDED MAKE_SQLSTATE('E', 'S', '4', '2', '3')
+#define ERRCODE_ES_LIMIT	 MAKE_SQLSTATE('E', 'S', '4', '2', '9')
 
 /*
  * The facts of an error detail, built with typed setters that return the
@@ -36,7 +36,7 @@
  */
 typedef struct EsFacts
 {
-	StringInfoData buf;			/* ", \"key\": value" pairs */
+	StringInfoData buf; /* ", \"key\": value" pairs */
 } EsFacts;
 
 extern EsFacts *es_facts(void);
@@ -45,26 +45,26 @@ extern EsFacts *es_fact_int(EsFacts *f, const char *key, int64 value);
 
 /* Shorthands for the most common single facts */
 #define es_fact_argument(name) es_fact_str(es_facts(), "argument", (name))
-#define es_fact_field(name) es_fact_str(es_facts(), "field", (name))
+#define es_fact_field(name)	   es_fact_str(es_facts(), "field", (name))
 
 /* ES400 "invalid_argument": a malformed or missing argument */
-extern void es_raise_malformed(EsFacts *facts, const char *fmt,...)
-			pg_attribute_printf(2, 3) pg_attribute_noreturn();
+extern void es_raise_malformed(EsFacts *facts, const char *fmt, ...)
+	pg_attribute_printf(2, 3) pg_attribute_noreturn();
 /* ES403 */
-extern void es_raise_forbidden(const char *reason, EsFacts *facts, const char *fmt,...)
-			pg_attribute_printf(3, 4) pg_attribute_noreturn();
+extern void es_raise_forbidden(const char *reason, EsFacts *facts, const char *fmt, ...)
+	pg_attribute_printf(3, 4) pg_attribute_noreturn();
 /* ES404 */
-extern void es_raise_not_found(const char *reason, EsFacts *facts, const char *fmt,...)
-			pg_attribute_printf(3, 4) pg_attribute_noreturn();
+extern void es_raise_not_found(const char *reason, EsFacts *facts, const char *fmt, ...)
+	pg_attribute_printf(3, 4) pg_attribute_noreturn();
 /* ES409 */
-extern void es_raise_conflict(const char *reason, EsFacts *facts, const char *fmt,...)
-			pg_attribute_printf(3, 4) pg_attribute_noreturn();
+extern void es_raise_conflict(const char *reason, EsFacts *facts, const char *fmt, ...)
+	pg_attribute_printf(3, 4) pg_attribute_noreturn();
 /* ES422 */
-extern void es_raise_invalid(const char *reason, EsFacts *facts, const char *fmt,...)
-			pg_attribute_printf(3, 4) pg_attribute_noreturn();
+extern void es_raise_invalid(const char *reason, EsFacts *facts, const char *fmt, ...)
+	pg_attribute_printf(3, 4) pg_attribute_noreturn();
 /* ES429 */
-extern void es_raise_limit(const char *reason, EsFacts *facts, const char *fmt,...)
-			pg_attribute_printf(3, 4) pg_attribute_noreturn();
+extern void es_raise_limit(const char *reason, EsFacts *facts, const char *fmt, ...)
+	pg_attribute_printf(3, 4) pg_attribute_noreturn();
 
 /* Errors raised from more than one place: message and detail written once */
 
@@ -77,14 +77,17 @@ extern void es_raise_negative_field(const char *name) pg_attribute_noreturn();
 /* ES409 on a stream: facts "stream", "current_version", then more */
 extern void es_raise_stream_conflict(const char *reason, const char *stream,
 									 int64 current_version, EsFacts *more,
-									 const char *fmt,...)
-			pg_attribute_printf(5, 6) pg_attribute_noreturn();
+									 const char *fmt, ...)
+	pg_attribute_printf(5, 6) pg_attribute_noreturn();
 extern void es_raise_wrong_expected_version(const char *stream, int64 expected,
-											int64 current_version) pg_attribute_noreturn();
+											int64 current_version)
+	pg_attribute_noreturn();
 
 extern void es_raise_tenant_not_found(const char *tenant) pg_attribute_noreturn();
 extern void es_raise_tenant_suspended(const char *tenant) pg_attribute_noreturn();
-extern void es_raise_projection_not_registered(const char *name) pg_attribute_noreturn();
-extern void es_raise_aggregate_not_registered(const char *category) pg_attribute_noreturn();
+extern void es_raise_projection_not_registered(const char *name)
+	pg_attribute_noreturn();
+extern void es_raise_aggregate_not_registered(const char *category)
+	pg_attribute_noreturn();
 
-#endif							/* ES_ERRORS_H */
+#endif /* ES_ERRORS_H */

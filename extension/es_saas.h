@@ -27,4 +27,4 @@
 /* Calls each module's es_<module>_init() in layer order */
 extern PGDLLEXPORT void _PG_init(void);
 
-#endif							/* ES_SAAS_H */
+#endif /* ES_SAAS_H */

@@ -39,17 +39,17 @@ Datum
 es_append(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	char	   *tenant = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
-	char	   *stream = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
-	bool		has_expected = !PG_ARGISNULL(2);
-	int64		expected = has_expected ? PG_GETARG_INT64(2) : 0;
-	Jsonb	   *events_arg = PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3);
-	EsEventInput *events;
-	int			nevents;
+	char *tenant = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char *stream = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	bool		   has_expected = !PG_ARGISNULL(2);
+	int64		   expected = has_expected ? PG_GETARG_INT64(2) : 0;
+	Jsonb		  *events_arg = PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3);
+	EsEventInput  *events;
+	int			   nevents;
 	EsAppendResult result;
-	EsCall		call;
-	Datum		values[2];
-	bool		nulls[2] = {false, false};
+	EsCall		   call;
+	Datum		   values[2];
+	bool		   nulls[2] = {false, false};
 
 	es_validate_tenant_id(tenant);
 	es_validate_stream(stream);
@@ -60,8 +60,7 @@ es_append(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	es_call_begin(&call);
 	es_check_tenant(&call, tenant, ES_ACCESS_WRITE);
-	es_append_events(tenant, stream, has_expected, expected,
-					 events, nevents, &result);
+	es_append_events(tenant, stream, has_expected, expected, events, nevents, &result);
 	es_after_append(&call, tenant, stream, events, nevents, &result);
 	es_call_end(&call);
 
@@ -76,7 +75,7 @@ static bool
 tuplestore_sink(void *arg, Datum *values)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) arg;
-	bool		nulls[ES_EVENT_NATTS] = {0};
+	bool		   nulls[ES_EVENT_NATTS] = {0};
 
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	return true;
@@ -101,11 +100,11 @@ Datum
 es_read_stream(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	char	   *tenant = text_arg(fcinfo, 0);
-	char	   *stream = text_arg(fcinfo, 1);
-	int64		from_version;
-	int			max_count;
-	EsCall		call;
+	char		  *tenant = text_arg(fcinfo, 0);
+	char		  *stream = text_arg(fcinfo, 1);
+	int64		   from_version;
+	int			   max_count;
+	EsCall		   call;
 
 	es_validate_tenant_id(tenant);
 	es_validate_stream(stream);
@@ -128,11 +127,11 @@ static Datum
 read_log_common(FunctionCallInfo fcinfo, const char *category)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	char	   *tenant = text_arg(fcinfo, 0);
-	int			argoff = category ? 2 : 1;
-	int64		after;
-	int			max_count;
-	EsCall		call;
+	char		  *tenant = text_arg(fcinfo, 0);
+	int			   argoff = category ? 2 : 1;
+	int64		   after;
+	int			   max_count;
+	EsCall		   call;
 
 	es_validate_tenant_id(tenant);
 	require_arg(fcinfo, argoff, "after_position");
@@ -161,7 +160,7 @@ es_read_log(PG_FUNCTION_ARGS)
 Datum
 es_read_category(PG_FUNCTION_ARGS)
 {
-	char	   *category = text_arg(fcinfo, 1);
+	char *category = text_arg(fcinfo, 1);
 
 	if (category == NULL)
 		es_raise_null_argument("category");
@@ -173,10 +172,10 @@ es_read_category(PG_FUNCTION_ARGS)
 Datum
 es_stream_version(PG_FUNCTION_ARGS)
 {
-	char	   *tenant = text_arg(fcinfo, 0);
-	char	   *stream = text_arg(fcinfo, 1);
-	EsCall		call;
-	int64		version;
+	char  *tenant = text_arg(fcinfo, 0);
+	char  *stream = text_arg(fcinfo, 1);
+	EsCall call;
+	int64  version;
 
 	es_validate_tenant_id(tenant);
 	es_validate_stream(stream);

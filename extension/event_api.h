@@ -15,4 +15,4 @@
 /* es_append, es_read_stream, es_read_log, es_read_category, es_stream_version:
  * declared by PG_FUNCTION_INFO_V1 in event_api.c, called through the fmgr */
 
-#endif							/* ES_EVENT_API_H */
+#endif /* ES_EVENT_API_H */

@@ -21,17 +21,17 @@
 #include "utils/resowner.h"
 #include "utils/syscache.h"
 
-int			es_projection_depth = 0;
+int es_projection_depth = 0;
 
 Datum
 es_call_handler_fi(FmgrInfo *flinfo, Oid role, const char *tenant, Datum arg1,
 				   Datum arg2, bool *isnull)
 {
 	LOCAL_FCINFO(fcinfo, 2);
-	Oid			save_userid;
-	int			save_sec_context;
-	int			save_nestlevel;
-	Datum		result;
+	Oid	  save_userid;
+	int	  save_sec_context;
+	int	  save_nestlevel;
+	Datum result;
 
 	InitFunctionCallInfoData(*fcinfo, flinfo, 2, InvalidOid, NULL, NULL);
 	fcinfo->args[0].value = arg1;
@@ -41,8 +41,8 @@ es_call_handler_fi(FmgrInfo *flinfo, Oid role, const char *tenant, Datum arg1,
 
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
 	save_nestlevel = NewGUCNestLevel();
-	(void) set_config_option("es_saas.tenant", tenant, PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("es_saas.tenant", tenant, PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	SetUserIdAndSecContext(role, save_sec_context & ~SECURITY_LOCAL_USERID_CHANGE);
 
 	result = FunctionCallInvoke(fcinfo);
@@ -57,7 +57,7 @@ Datum
 es_call_handler(Oid fn, Oid role, const char *tenant, Datum arg1, Datum arg2,
 				bool *isnull)
 {
-	FmgrInfo	flinfo;
+	FmgrInfo flinfo;
 
 	fmgr_info(fn, &flinfo);
 	return es_call_handler_fi(&flinfo, role, tenant, arg1, arg2, isnull);
@@ -69,7 +69,7 @@ es_call_handler(Oid fn, Oid role, const char *tenant, Datum arg1, Datum arg2,
  * decides whether to rethrow it (ReThrowError) or go on.
  */
 bool
-es_try(void (*fn) (void *arg), void *arg, ErrorData **error)
+es_try(void (*fn)(void *arg), void *arg, ErrorData **error)
 {
 	MemoryContext oldcontext = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
@@ -101,13 +101,13 @@ es_try(void (*fn) (void *arg), void *arg, ErrorData **error)
 
 typedef struct GuardedCall
 {
-	FmgrInfo   *flinfo;
-	Oid			role;
-	const char *tenant;
-	Datum		arg1;
-	Datum		arg2;
-	Datum		result;
-	bool		isnull;
+	FmgrInfo	 *flinfo;
+	Oid			  role;
+	const char	 *tenant;
+	Datum		  arg1;
+	Datum		  arg2;
+	Datum		  result;
+	bool		  isnull;
 	MemoryContext result_cxt;
 } GuardedCall;
 
@@ -115,9 +115,9 @@ static void
 guarded_call(void *arg)
 {
 	GuardedCall *gc = (GuardedCall *) arg;
-	Datum		r = es_call_handler_fi(gc->flinfo, gc->role, gc->tenant, gc->arg1,
-									   gc->arg2, &gc->isnull);
-	Oid			rettype = get_func_rettype(gc->flinfo->fn_oid);
+	Datum r = es_call_handler_fi(gc->flinfo, gc->role, gc->tenant, gc->arg1,
+								 gc->arg2, &gc->isnull);
+	Oid	  rettype = get_func_rettype(gc->flinfo->fn_oid);
 
 	/* a by-reference result lives in the subtransaction's context */
 	if (!gc->isnull && !get_typbyval(rettype))
@@ -132,10 +132,10 @@ guarded_call(void *arg)
 
 bool
 es_call_handler_guarded(FmgrInfo *flinfo, Oid role, const char *tenant, Datum arg1,
-						Datum arg2, Datum *result, bool *isnull,
-						ErrorData **error)
+						Datum arg2, Datum *result, bool *isnull, ErrorData **error)
 {
-	GuardedCall gc = {flinfo, role, tenant, arg1, arg2, (Datum) 0, true, CurrentMemoryContext};
+	GuardedCall gc = {flinfo, role,		 tenant, arg1,
+					  arg2,	  (Datum) 0, true,	 CurrentMemoryContext};
 	bool		ok = es_try(guarded_call, &gc, error);
 
 	*result = gc.result;
@@ -144,19 +144,18 @@ es_call_handler_guarded(FmgrInfo *flinfo, Oid role, const char *tenant, Datum ar
 }
 
 void
-es_check_signature(Oid fn, const char *what, int nargs, const Oid *argtypes,
-				   Oid rettype)
+es_check_signature(Oid fn, const char *what, int nargs, const Oid *argtypes, Oid rettype)
 {
-	HeapTuple	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn));
+	HeapTuple	 tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn));
 	Form_pg_proc proc;
-	bool		ok;
+	bool		 ok;
 
 	if (!HeapTupleIsValid(tup))
 		es_raise_not_found("function_not_found", NULL,
 						   "%s function %u does not exist", what, fn);
 	proc = (Form_pg_proc) GETSTRUCT(tup);
 	ok = proc->pronargs == nargs && proc->prorettype == rettype &&
-		!proc->proretset && proc->prokind == PROKIND_FUNCTION;
+		 !proc->proretset && proc->prokind == PROKIND_FUNCTION;
 	for (int i = 0; ok && i < nargs; i++)
 		ok = proc->proargtypes.values[i] == argtypes[i];
 	ReleaseSysCache(tup);
@@ -166,12 +165,15 @@ es_check_signature(Oid fn, const char *what, int nargs, const Oid *argtypes,
 
 		initStringInfo(&sig);
 		for (int i = 0; i < nargs; i++)
-			appendStringInfo(&sig, "%s%s", i ? ", " : "", format_type_be(argtypes[i]));
+			appendStringInfo(&sig, "%s%s", i ? ", " : "",
+							 format_type_be(argtypes[i]));
 		es_raise_invalid("invalid_handler_signature",
-						 es_fact_str(es_fact_str(es_facts(), "function", format_procedure(fn)),
-									 "expected", psprintf("(%s) returns %s", sig.data,
-														  format_type_be(rettype))),
-				 "%s function must take (%s) and return %s",
-				 what, sig.data, format_type_be(rettype));
+						 es_fact_str(es_fact_str(es_facts(), "function",
+												 format_procedure(fn)),
+									 "expected",
+									 psprintf("(%s) returns %s", sig.data,
+											  format_type_be(rettype))),
+						 "%s function must take (%s) and return %s", what,
+						 sig.data, format_type_be(rettype));
 	}
 }

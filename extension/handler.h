@@ -19,14 +19,14 @@
 #include "utils/jsonb.h"
 
 /* Nesting depth of projection handlers (doc writes in suspended tenants) */
-extern int	es_projection_depth;
+extern int es_projection_depth;
 
 /*
  * Call fn(arg1, arg2) as role with es_saas.tenant = tenant.  Returns the
  * result (NULL for void or SQL NULL results: *isnull tells).
  */
-extern Datum es_call_handler(Oid fn, Oid role, const char *tenant,
-							 Datum arg1, Datum arg2, bool *isnull);
+extern Datum es_call_handler(Oid fn, Oid role, const char *tenant, Datum arg1,
+							 Datum arg2, bool *isnull);
 
 /*
  * The same with a FmgrInfo the caller keeps across calls, so that a SQL
@@ -45,10 +45,10 @@ extern bool es_call_handler_guarded(FmgrInfo *flinfo, Oid role, const char *tena
 									bool *isnull, ErrorData **error);
 
 /* Run fn(arg) in a subtransaction; false with the error on ERROR */
-extern bool es_try(void (*fn) (void *arg), void *arg, ErrorData **error);
+extern bool es_try(void (*fn)(void *arg), void *arg, ErrorData **error);
 
 /* ES422 unless fn has argument types argtypes and returns rettype */
 extern void es_check_signature(Oid fn, const char *what, int nargs,
 							   const Oid *argtypes, Oid rettype);
 
-#endif							/* ES_HANDLER_H */
+#endif /* ES_HANDLER_H */

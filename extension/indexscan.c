@@ -41,11 +41,11 @@ es_index_last_int8(Relation heap, Relation index, ScanKey keys, int nkeys,
 				   Snapshot snapshot, AttrNumber indexatt, AttrNumber heapatt)
 {
 	TupleTableSlot *slot = table_slot_create(heap, NULL);
-	IndexScanDesc scan;
-	ItemPointer tid;
-	Buffer		vmbuffer = InvalidBuffer;
-	int64		result = 0;
-	bool		isnull;
+	IndexScanDesc	scan;
+	ItemPointer		tid;
+	Buffer			vmbuffer = InvalidBuffer;
+	int64			result = 0;
+	bool			isnull;
 
 	scan = index_beginscan(heap, index, snapshot, nkeys, 0);
 	scan->xs_want_itup = true;

@@ -27,4 +27,4 @@ extern int64 es_index_last_int8(Relation heap, Relation index, ScanKey keys,
 								int nkeys, Snapshot snapshot,
 								AttrNumber indexatt, AttrNumber heapatt);
 
-#endif							/* ES_INDEXSCAN_H */
+#endif /* ES_INDEXSCAN_H */

@@ -42,4 +42,4 @@ extern void es_lock(EsLockClass cls, const char *tenant, const char *key,
 extern void es_unlock(EsLockClass cls, const char *tenant, const char *key,
 					  int keylen, LOCKMODE mode);
 
-#endif							/* ES_LOCKS_H */
+#endif /* ES_LOCKS_H */

@@ -40,23 +40,23 @@
 
 #define ES_POSITION_PARTITIONS 16
 
-int			es_position_cache_size = 16384;
+int es_position_cache_size = 16384;
 
 typedef struct PositionKey
 {
-	Oid			dbid;
-	Oid			relid;
-	char		tenant[ES_MAX_TENANT_LEN + 1];
+	Oid	 dbid;
+	Oid	 relid;
+	char tenant[ES_MAX_TENANT_LEN + 1];
 } PositionKey;
 
 typedef struct PositionEntry
 {
-	PositionKey key;
-	pg_atomic_uint64 next;		/* written only under the tenant's log lock */
+	PositionKey		 key;
+	pg_atomic_uint64 next; /* written only under the tenant's log lock */
 } PositionEntry;
 
-static HTAB *positions = NULL;
-static LWLockPadded *partition_locks = NULL;
+static HTAB					  *positions = NULL;
+static LWLockPadded			  *partition_locks = NULL;
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
@@ -70,24 +70,24 @@ typedef struct TouchedEntry
 } TouchedEntry;
 
 static TouchedEntry touched[ES_TOUCHED_MAX];
-static int	ntouched = 0;
-static bool touched_overflow = false;
-static bool callbacks_registered = false;
+static int			ntouched = 0;
+static bool			touched_overflow = false;
+static bool			callbacks_registered = false;
 
 static void
 position_cache_request(void)
 {
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
-	RequestAddinShmemSpace(hash_estimate_size(es_position_cache_size,
-											  sizeof(PositionEntry)));
+	RequestAddinShmemSpace(
+		hash_estimate_size(es_position_cache_size, sizeof(PositionEntry)));
 	RequestNamedLWLockTranche("es_saas position cache", ES_POSITION_PARTITIONS);
 }
 
 static void
 position_cache_startup(void)
 {
-	HASHCTL		info;
+	HASHCTL info;
 
 	if (prev_shmem_startup_hook)
 		prev_shmem_startup_hook();
@@ -96,10 +96,10 @@ position_cache_startup(void)
 	info.entrysize = sizeof(PositionEntry);
 	info.num_partitions = ES_POSITION_PARTITIONS;
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	positions = ShmemInitHash("es_saas positions",
-							  es_position_cache_size, es_position_cache_size,
-							  &info,
-							  HASH_ELEM | HASH_BLOBS | HASH_PARTITION | HASH_FIXED_SIZE);
+	positions =
+		ShmemInitHash("es_saas positions", es_position_cache_size,
+					  es_position_cache_size, &info,
+					  HASH_ELEM | HASH_BLOBS | HASH_PARTITION | HASH_FIXED_SIZE);
 	partition_locks = GetNamedLWLockTranche("es_saas position cache");
 	LWLockRelease(AddinShmemInitLock);
 }
@@ -117,8 +117,8 @@ es_position_cache_init(void)
 	DefineCustomIntVariable("es_saas.position_cache_size",
 							"Tenants whose next log position is kept in shared memory (0: off).",
 							"Needs es_saas in shared_preload_libraries.",
-							&es_position_cache_size,
-							16384, 0, 1024 * 1024, PGC_POSTMASTER, 0, NULL, NULL, NULL);
+							&es_position_cache_size, 16384, 0, 1024 * 1024,
+							PGC_POSTMASTER, 0, NULL, NULL, NULL);
 	if (es_position_cache_size == 0)
 		return;
 	prev_shmem_request_hook = shmem_request_hook;
@@ -146,10 +146,10 @@ partition_lock(uint32 hashcode)
 int64
 es_position_cache_get(Oid events_relid, const char *tenant)
 {
-	PositionKey key;
+	PositionKey	   key;
 	PositionEntry *entry;
-	uint32		hashcode;
-	int64		next = 0;
+	uint32		   hashcode;
+	int64		   next = 0;
 
 	if (positions == NULL)
 		return 0;
@@ -167,7 +167,7 @@ static void
 reset_all(void)
 {
 	HASH_SEQ_STATUS status;
-	PositionEntry *entry;
+	PositionEntry  *entry;
 
 	for (int i = 0; i < ES_POSITION_PARTITIONS; i++)
 		LWLockAcquire(&partition_locks[i].lock, LW_EXCLUSIVE);
@@ -181,7 +181,7 @@ reset_all(void)
 static void
 forget_key(PositionKey *key)
 {
-	uint32		hashcode = get_hash_value(positions, key);
+	uint32 hashcode = get_hash_value(positions, key);
 
 	LWLockAcquire(partition_lock(hashcode), LW_EXCLUSIVE);
 	(void) hash_search_with_hash_value(positions, key, hashcode, HASH_REMOVE, NULL);
@@ -230,7 +230,8 @@ static void
 position_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 						  SubTransactionId parentSubid, void *arg)
 {
-	/* committed children stay at their level: a later abort above still sees them */
+	/* committed children stay at their level: a later abort above still sees
+	 * them */
 	if (event == SUBXACT_EVENT_ABORT_SUB)
 		forget_touched(GetCurrentTransactionNestLevel());
 }
@@ -238,7 +239,7 @@ position_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 static void
 remember_touched(PositionKey *key)
 {
-	int			level = GetCurrentTransactionNestLevel();
+	int level = GetCurrentTransactionNestLevel();
 
 	if (!callbacks_registered)
 	{
@@ -262,10 +263,10 @@ remember_touched(PositionKey *key)
 void
 es_position_cache_set(Oid events_relid, const char *tenant, int64 next)
 {
-	PositionKey key;
+	PositionKey	   key;
 	PositionEntry *entry;
-	uint32		hashcode;
-	bool		found;
+	uint32		   hashcode;
+	bool		   found;
 
 	if (positions == NULL)
 		return;

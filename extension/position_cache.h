@@ -15,7 +15,7 @@
 
 #include "postgres.h"
 
-extern int	es_position_cache_size;
+extern int es_position_cache_size;
 
 /* from _PG_init: the GUC and, when preloading, the shared memory */
 extern void es_position_cache_init(void);
@@ -25,4 +25,4 @@ extern int64 es_position_cache_get(Oid events_relid, const char *tenant);
 extern void es_position_cache_set(Oid events_relid, const char *tenant, int64 next);
 extern void es_position_cache_forget(Oid events_relid, const char *tenant);
 
-#endif							/* ES_POSITION_CACHE_H */
+#endif /* ES_POSITION_CACHE_H */

@@ -59,16 +59,15 @@
 static int64
 max_position(const char *tenant)
 {
-	Relation	heap = table_open(es_relid(ES_REL_EVENTS), AccessShareLock);
-	Relation	pkey = index_open(es_relid(ES_REL_EVENTS_PKEY), AccessShareLock);
+	Relation heap = table_open(es_relid(ES_REL_EVENTS), AccessShareLock);
+	Relation pkey = index_open(es_relid(ES_REL_EVENTS_PKEY), AccessShareLock);
 	SnapshotData dirty;
-	ScanKeyData key;
-	int64		result;
+	ScanKeyData	 key;
+	int64		 result;
 
 	InitDirtySnapshot(dirty);
 	es_init_text_key(&key, 1, pkey, tenant);
-	result = es_index_last_int8(heap, pkey, &key, 1, &dirty,
-								2, Anum_es_events_position);
+	result = es_index_last_int8(heap, pkey, &key, 1, &dirty, 2, Anum_es_events_position);
 	index_close(pkey, AccessShareLock);
 	table_close(heap, AccessShareLock);
 	return result;
@@ -81,7 +80,7 @@ max_position(const char *tenant)
 int64
 es_log_begin_append(const char *tenant)
 {
-	int64		next;
+	int64 next;
 
 	es_lock(ES_LOCK_LOG, tenant, NULL, 0, ExclusiveLock);
 	next = es_position_cache_get(es_relid(ES_REL_EVENTS), tenant);
@@ -106,7 +105,7 @@ es_log_end_append(const char *tenant, int64 next)
 int64
 es_log_safe_bound(const char *tenant)
 {
-	int64		next = es_position_cache_get(es_relid(ES_REL_EVENTS), tenant);
+	int64 next = es_position_cache_get(es_relid(ES_REL_EVENTS), tenant);
 
 	if (next > 0)
 		return next - 1;

@@ -20,4 +20,4 @@ extern void es_log_end_append(const char *tenant, int64 next);
 /* Highest position whose row exists now, committed or in progress. */
 extern int64 es_log_safe_bound(const char *tenant);
 
-#endif							/* ES_POSITIONS_H */
+#endif /* ES_POSITIONS_H */

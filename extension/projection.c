@@ -27,11 +27,11 @@
 #include "read.h"
 #include "registry.h"
 #include "relation.h"
-#include "worker.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
+#include "worker.h"
 
 PG_FUNCTION_INFO_V1(es_rebuild_projection);
 PG_FUNCTION_INFO_V1(es_projection_status);
@@ -42,14 +42,14 @@ static Jsonb *empty_object(void);
 static void
 apply_event(EsProjection *proj, Oid role, const char *tenant, Jsonb *event)
 {
-	bool		isnull;
+	bool isnull;
 
 	es_projection_depth++;
 	PG_TRY();
 	{
 		(void) es_call_handler_fi(&proj->flinfo, role, tenant,
-								  CStringGetTextDatum(tenant), JsonbPGetDatum(event),
-								  &isnull);
+								  CStringGetTextDatum(tenant),
+								  JsonbPGetDatum(event), &isnull);
 	}
 	PG_FINALLY();
 	{
@@ -60,19 +60,19 @@ apply_event(EsProjection *proj, Oid role, const char *tenant, Jsonb *event)
 
 static void
 run_inline_projections(EsCall *call, const char *tenant, const char *stream,
-						  EsEventInput *events, int nevents, EsAppendResult *result)
+					   EsEventInput *events, int nevents, EsAppendResult *result)
 {
-	List	   *projections = es_inline_projections();
-	ListCell   *lc;
+	List	 *projections = es_inline_projections();
+	ListCell *lc;
 
 	if (projections == NIL)
 		return;
 	for (int i = 0; i < nevents; i++)
 	{
-		Datum		values[ES_EVENT_NATTS];
-		Jsonb	   *event = NULL;
+		Datum  values[ES_EVENT_NATTS];
+		Jsonb *event = NULL;
 
-		foreach(lc, projections)
+		foreach (lc, projections)
 		{
 			EsProjection *proj = (EsProjection *) lfirst(lc);
 
@@ -85,9 +85,11 @@ run_inline_projections(EsCall *call, const char *tenant, const char *stream,
 				values[2] = Int64GetDatum(result->first_version + i);
 				values[3] = CStringGetTextDatum(events[i].type);
 				values[4] = JsonbPGetDatum(events[i].data);
-				values[5] = JsonbPGetDatum(events[i].metadata ? events[i].metadata : empty_object());
+				values[5] = JsonbPGetDatum(events[i].metadata ? events[i].metadata
+															  : empty_object());
 				values[6] = UUIDPGetDatum(&events[i].id);
-				values[7] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+				values[7] =
+					TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
 				event = es_event_to_jsonb(values);
 			}
 			apply_event(proj, call->caller, tenant, event);
@@ -118,17 +120,17 @@ empty_object(void)
 typedef struct ReplayContext
 {
 	EsProjection *proj;
-	Oid			role;
-	const char *tenant;
-	int64		last_position;
-	int64		applied;
+	Oid			  role;
+	const char	 *tenant;
+	int64		  last_position;
+	int64		  applied;
 } ReplayContext;
 
 static bool
 replay_sink(void *arg, Datum *values)
 {
 	ReplayContext *rc = (ReplayContext *) arg;
-	char	   *type = TextDatumGetCString(values[3]);
+	char		  *type = TextDatumGetCString(values[3]);
 
 	rc->last_position = DatumGetInt64(values[0]);
 	if (es_projection_wants(rc->proj, type))
@@ -146,28 +148,32 @@ reset_tenant(EsProjection *proj, const char *tenant)
 	static SPIPlanPtr clear_docs = NULL;
 	static SPIPlanPtr reset_checkpoint = NULL;
 	static SPIPlanPtr clear_dead = NULL;
-	Oid			types[2] = {TEXTOID, TEXTOID};
-	Datum		values[2];
+	Oid				  types[2] = {TEXTOID, TEXTOID};
+	Datum			  values[2];
 
 	values[0] = CStringGetTextDatum(tenant);
 	values[1] = CStringGetTextDatum(proj->name);
 	es_plan(&clear_docs,
 			"DELETE FROM " ES_SQL_DOCUMENTS " WHERE tenant_id OPERATOR(pg_catalog.=) $1 "
-			"AND collection OPERATOR(pg_catalog.=) $2", 2, types);
+			"AND collection OPERATOR(pg_catalog.=) $2",
+			2, types);
 	es_exec(clear_docs, values, NULL, false, 0);
 	es_plan(&reset_checkpoint,
 			"INSERT INTO " ES_SQL_PROJECTION_CHECKPOINTS " (tenant_id, projection) "
 			"VALUES ($1, $2) ON CONFLICT (tenant_id, projection) DO UPDATE SET "
 			"position = 0, attempts = 0, errors = 0, last_error = NULL, retry_at = NULL, "
-			"stopped = false, updated_at = pg_catalog.now()", 2, types);
+			"stopped = false, updated_at = pg_catalog.now()",
+			2, types);
 	es_exec(reset_checkpoint, values, NULL, false, 0);
 	es_plan(&clear_dead,
 			"DELETE FROM " ES_SQL_DEAD_LETTERS " WHERE tenant_id OPERATOR(pg_catalog.=) $1 "
-			"AND projection OPERATOR(pg_catalog.=) $2", 2, types);
+			"AND projection OPERATOR(pg_catalog.=) $2",
+			2, types);
 	es_exec(clear_dead, values, NULL, false, 0);
 }
 
-/* Replay tenant's whole log through an inline projection, in this transaction. */
+/* Replay tenant's whole log through an inline projection, in this transaction.
+ */
 static int64
 replay_inline(EsCall *call, EsProjection *proj, const char *tenant)
 {
@@ -177,7 +183,7 @@ replay_inline(EsCall *call, EsProjection *proj, const char *tenant)
 	es_lock(ES_LOCK_TENANT_STATE, tenant, NULL, 0, ExclusiveLock);
 	for (;;)
 	{
-		int			n = es_scan_log(tenant, NULL, rc.last_position, 1000, replay_sink, &rc);
+		int n = es_scan_log(tenant, NULL, rc.last_position, 1000, replay_sink, &rc);
 
 		if (n == 0)
 			break;
@@ -189,10 +195,9 @@ static void
 warn_if_no_worker(EsProjection *proj)
 {
 	if (proj->async && !ES_WORKERS_CONFIGURED())
-		ereport(WARNING,
-				(errmsg("async projection \"%s\" is not being applied: the es_saas worker is not loaded",
-						proj->name),
-				 errhint(ES_NO_WORKER_HINT)));
+		ereport(WARNING, (errmsg("async projection \"%s\" is not being applied: the es_saas worker is not loaded",
+								 proj->name),
+						  errhint(ES_NO_WORKER_HINT)));
 }
 
 /* es_rebuild_projection(name, tenant default null) returns jsonb */
@@ -200,13 +205,13 @@ Datum
 es_rebuild_projection(PG_FUNCTION_ARGS)
 {
 	static SPIPlanPtr all_tenants = NULL;
-	char	   *name;
-	char	   *tenant = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	char			 *name;
+	char *tenant = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
 	EsProjection *proj;
-	List	   *tenants = NIL;
-	ListCell   *lc;
-	int64		replayed = 0;
-	EsCall		call;
+	List		 *tenants = NIL;
+	ListCell	 *lc;
+	int64		  replayed = 0;
+	EsCall		  call;
 
 	if (PG_ARGISNULL(0))
 		es_raise_null_argument("name");
@@ -226,21 +231,23 @@ es_rebuild_projection(PG_FUNCTION_ARGS)
 	}
 	else
 	{
-		uint64		n;
+		uint64 n;
 
-		es_plan(&all_tenants, "SELECT tenant_id FROM " ES_SQL_TENANTS " ORDER BY tenant_id", 0, NULL);
+		es_plan(&all_tenants,
+				"SELECT tenant_id FROM " ES_SQL_TENANTS " ORDER BY tenant_id",
+				0, NULL);
 		n = es_exec(all_tenants, NULL, NULL, false, 0);
 		for (uint64 i = 0; i < n; i++)
 		{
-			bool		isnull;
-			char	   *t = TextDatumGetCString(es_result_datum(i, 1, &isnull));
+			bool  isnull;
+			char *t = TextDatumGetCString(es_result_datum(i, 1, &isnull));
 
 			tenants = lappend(tenants, t);
 		}
 	}
-	foreach(lc, tenants)
+	foreach (lc, tenants)
 	{
-		char	   *t = (char *) lfirst(lc);
+		char *t = (char *) lfirst(lc);
 
 		reset_tenant(proj, t);
 		if (!proj->async)
@@ -251,10 +258,15 @@ es_rebuild_projection(PG_FUNCTION_ARGS)
 	es_call_end(&call);
 	warn_if_no_worker(proj);
 
-	PG_RETURN_JSONB_P(DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(
-		psprintf("{\"projection\": %s, \"mode\": \"%s\", \"tenants\": %d, \"events_replayed\": %s}",
-				 es_json_quote(name), proj->async ? "async" : "inline", list_length(tenants),
-				 proj->async ? "null" : psprintf(INT64_FORMAT, replayed))))));
+	PG_RETURN_JSONB_P(DatumGetJsonbP(
+		DirectFunctionCall1(jsonb_in,
+							CStringGetDatum(
+								psprintf("{\"projection\": %s, \"mode\": \"%s\", \"tenants\": %d, \"events_replayed\": %s}",
+										 es_json_quote(name), proj->async ? "async" : "inline",
+										 list_length(tenants),
+										 proj->async ? "null"
+													 : psprintf(INT64_FORMAT,
+																replayed))))));
 }
 
 /* es_projection_status() returns setof jsonb */
@@ -262,12 +274,12 @@ Datum
 es_projection_status(PG_FUNCTION_ARGS)
 {
 	static SPIPlanPtr plan = NULL;
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	Oid			types[2] = {OIDOID, BOOLOID};
-	Datum		values[2];
-	bool		any_async = false;
-	uint64		n;
-	EsCall		call;
+	ReturnSetInfo	 *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Oid				  types[2] = {OIDOID, BOOLOID};
+	Datum			  values[2];
+	bool			  any_async = false;
+	uint64			  n;
+	EsCall			  call;
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	es_call_begin(&call);
@@ -299,20 +311,20 @@ es_projection_status(PG_FUNCTION_ARGS)
 			"ORDER BY p.name, t.tenant_id",
 			2, types);
 	values[0] = ObjectIdGetDatum(call.caller);
-	values[1] = BoolGetDatum(es_role_is_admin(call.caller) || es_role_is_gateway(call.caller));
+	values[1] = BoolGetDatum(es_role_is_admin(call.caller) ||
+							 es_role_is_gateway(call.caller));
 	n = es_exec(plan, values, NULL, true, 0);
 	for (uint64 i = 0; i < n; i++)
 	{
-		bool		isnull;
-		Datum		row = es_result_datum(i, 1, &isnull);
+		bool  isnull;
+		Datum row = es_result_datum(i, 1, &isnull);
 
 		any_async |= DatumGetBool(es_result_datum(i, 2, &isnull));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &row, &isnull);
 	}
 	es_call_end(&call);
 	if (any_async && !ES_WORKERS_CONFIGURED())
-		ereport(WARNING,
-				(errmsg("async projections are not being applied: the es_saas worker is not loaded"),
-				 errhint(ES_NO_WORKER_HINT)));
+		ereport(WARNING, (errmsg("async projections are not being applied: the es_saas worker is not loaded"),
+						  errhint(ES_NO_WORKER_HINT)));
 	return (Datum) 0;
 }

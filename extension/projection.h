@@ -19,8 +19,8 @@
 #include "append.h"
 #include "spi_util.h"
 
-extern void es_after_append(EsCall *call, const char *tenant, const char *stream,
-							EsEventInput *events, int nevents,
-							EsAppendResult *result);
+extern void es_after_append(EsCall *call, const char *tenant,
+							const char *stream, EsEventInput *events,
+							int nevents, EsAppendResult *result);
 
-#endif							/* ES_PROJECTION_H */
+#endif /* ES_PROJECTION_H */

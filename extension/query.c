@@ -37,17 +37,17 @@ PG_FUNCTION_INFO_V1(es_query);
 typedef struct EventArray
 {
 	JsonbParseState *state;
-	MemoryContext cxt;
+	MemoryContext	 cxt;
 } EventArray;
 
 /* Sink appending each event object to a jsonb array under construction. */
 static bool
 array_sink(void *arg, Datum *values)
 {
-	EventArray *array = (EventArray *) arg;
+	EventArray	 *array = (EventArray *) arg;
 	MemoryContext old = MemoryContextSwitchTo(array->cxt);
-	Jsonb	   *event = es_event_to_jsonb(values);
-	JsonbValue	v;
+	Jsonb		 *event = es_event_to_jsonb(values);
+	JsonbValue	  v;
 
 	v.type = jbvBinary;
 	v.val.binary.data = &event->root;
@@ -61,7 +61,7 @@ array_sink(void *arg, Datum *values)
 static int64
 nonneg_field(Jsonb *query, const char *key, int64 dflt)
 {
-	int64		value;
+	int64 value;
 
 	if (!es_jsonb_int_field(query, key, &value))
 		return dflt;
@@ -73,7 +73,7 @@ nonneg_field(Jsonb *query, const char *key, int64 dflt)
 static int
 limit_field(Jsonb *query)
 {
-	int64		limit = nonneg_field(query, "limit", DEFAULT_LIMIT);
+	int64 limit = nonneg_field(query, "limit", DEFAULT_LIMIT);
 
 	return es_clamp_count((int32) Min(limit, PG_INT32_MAX));
 }
@@ -97,20 +97,19 @@ typedef struct TimeParse
 static void
 time_parse_call(void *arg)
 {
-	TimeParse  *tp = (TimeParse *) arg;
+	TimeParse *tp = (TimeParse *) arg;
 
-	tp->result = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in,
-														 CStringGetDatum(tp->text),
-														 ObjectIdGetDatum(InvalidOid),
-														 Int32GetDatum(-1)));
+	tp->result = DatumGetTimestampTz(
+		DirectFunctionCall3(timestamptz_in, CStringGetDatum(tp->text),
+							ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
 }
 
 /* A timestamptz from text; ES422 when it does not parse. */
 static TimestampTz
 parse_time(const char *text)
 {
-	TimeParse	tp = {text, 0};
-	ErrorData  *edata;
+	TimeParse  tp = {text, 0};
+	ErrorData *edata;
 
 	if (!es_try(time_parse_call, &tp, &edata))
 		raise_bad_time();
@@ -121,15 +120,15 @@ parse_time(const char *text)
 static Jsonb *
 state_query(EsCall *call, const char *tenant, Jsonb *query)
 {
-	char	   *stream = es_jsonb_required_text(query, "stream");
-	char	   *category;
-	bool		has_time;
-	char	   *time_text = es_jsonb_text_field(query, "as_of_time", &has_time);
-	int64		max_version = PG_INT64_MAX;
-	bool		has_version;
-	TimestampTz max_time;
-	EsAggregate agg;
-	EsStreamState st;
+	char *stream = es_jsonb_required_text(query, "stream");
+	char *category;
+	bool  has_time;
+	char *time_text = es_jsonb_text_field(query, "as_of_time", &has_time);
+	int64 max_version = PG_INT64_MAX;
+	bool  has_version;
+	TimestampTz	   max_time;
+	EsAggregate	   agg;
+	EsStreamState  st;
 	StringInfoData buf;
 
 	es_validate_stream(stream);
@@ -146,7 +145,8 @@ state_query(EsCall *call, const char *tenant, Jsonb *query)
 	category = es_stream_category(stream);
 	if (!es_registry_installed() || !es_lookup_aggregate(category, &agg))
 		es_raise_aggregate_not_registered(category);
-	es_load_state(call, tenant, stream, &agg, max_version, has_time ? &max_time : NULL, &st);
+	es_load_state(call, tenant, stream, &agg, max_version,
+				  has_time ? &max_time : NULL, &st);
 
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "{\"stream\": %s, \"version\": " INT64_FORMAT ", \"state\": %s}",
@@ -159,16 +159,17 @@ state_query(EsCall *call, const char *tenant, Jsonb *query)
 static Jsonb *
 projection_query(const char *tenant, Jsonb *query)
 {
-	char	   *name = es_jsonb_required_text(query, "name");
-	char	   *key = es_jsonb_required_text(query, "key");
-	Jsonb	   *doc;
+	char  *name = es_jsonb_required_text(query, "name");
+	char  *key = es_jsonb_required_text(query, "key");
+	Jsonb *doc;
 
 	if (!es_registry_installed() || es_lookup_projection(name) == NULL)
 		es_raise_projection_not_registered(name);
 	doc = es_doc_lookup(tenant, name, key);
 	if (doc == NULL)
 		es_raise_not_found("document_not_found",
-						   es_fact_str(es_fact_str(es_facts(), "projection", name), "key", key),
+						   es_fact_str(es_fact_str(es_facts(), "projection", name),
+									   "key", key),
 						   "projection \"%s\" has no document \"%s\"", name, key);
 	return doc;
 }
@@ -194,7 +195,8 @@ other_query(EsCall *call, const char *tenant, const char *type, Jsonb *query)
 						 "unknown query type \"%s\"", type);
 	params_value = es_jsonb_field(query, "params");
 	if (params_value == NULL || params_value->type == jbvNull)
-		params = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")));
+		params =
+			DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")));
 	else if (params_value->type == jbvBinary &&
 			 JsonContainerIsObject(params_value->val.binary.data))
 		params = JsonbValueToJsonb(params_value);
@@ -212,16 +214,16 @@ other_query(EsCall *call, const char *tenant, const char *type, Jsonb *query)
 Datum
 es_query(PG_FUNCTION_ARGS)
 {
-	char	   *tenant = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
-	Jsonb	   *query = PG_ARGISNULL(1) ? NULL : PG_GETARG_JSONB_P(1);
-	char	   *type;
-	EventArray	array = {NULL, CurrentMemoryContext};
+	char *tenant = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
+	Jsonb			*query = PG_ARGISNULL(1) ? NULL : PG_GETARG_JSONB_P(1);
+	char			*type;
+	EventArray		 array = {NULL, CurrentMemoryContext};
 	JsonbParseState *state = NULL;
-	JsonbValue	key;
-	JsonbValue *result;
-	JsonbValue	events;
-	Jsonb	   *events_jb;
-	EsCall		call;
+	JsonbValue		 key;
+	JsonbValue		*result;
+	JsonbValue		 events;
+	Jsonb			*events_jb;
+	EsCall			 call;
 
 	es_validate_tenant_id(tenant);
 	if (query == NULL || !JB_ROOT_IS_OBJECT(query))
@@ -234,7 +236,7 @@ es_query(PG_FUNCTION_ARGS)
 	pushJsonbValue(&array.state, WJB_BEGIN_ARRAY, NULL);
 	if (strcmp(type, "stream") == 0)
 	{
-		char	   *stream = es_jsonb_required_text(query, "stream");
+		char *stream = es_jsonb_required_text(query, "stream");
 
 		es_validate_stream(stream);
 		es_scan_stream(tenant, stream, nonneg_field(query, "from_version", 1),
@@ -245,7 +247,7 @@ es_query(PG_FUNCTION_ARGS)
 					limit_field(query), array_sink, &array);
 	else if (strcmp(type, "category") == 0)
 	{
-		char	   *category = es_jsonb_required_text(query, "category");
+		char *category = es_jsonb_required_text(query, "category");
 
 		es_validate_stream(category);
 		es_scan_log(tenant, category, nonneg_field(query, "after_position", 0),
@@ -253,7 +255,7 @@ es_query(PG_FUNCTION_ARGS)
 	}
 	else
 	{
-		Jsonb	   *answer = other_query(&call, tenant, type, query);
+		Jsonb *answer = other_query(&call, tenant, type, query);
 
 		es_call_end(&call);
 		PG_RETURN_JSONB_P(answer);

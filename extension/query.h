@@ -16,4 +16,4 @@
 
 #include "postgres.h"
 
-#endif							/* ES_QUERY_H */
+#endif /* ES_QUERY_H */

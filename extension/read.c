@@ -40,11 +40,11 @@
 #include <malloc.h>
 
 /* events columns that make up the es_event output, in output order */
-static const AttrNumber event_columns[ES_EVENT_NATTS] = {
-	Anum_es_events_position, Anum_es_events_stream, Anum_es_events_version,
-	Anum_es_events_type, Anum_es_events_data, Anum_es_events_metadata,
-	Anum_es_events_id, Anum_es_events_recorded_at
-};
+static const AttrNumber event_columns[ES_EVENT_NATTS] =
+	{Anum_es_events_position, Anum_es_events_stream,
+	 Anum_es_events_version,  Anum_es_events_type,
+	 Anum_es_events_data,	  Anum_es_events_metadata,
+	 Anum_es_events_id,		  Anum_es_events_recorded_at};
 
 /*
  * Reads build their result in a tuplestore; with glibc's default
@@ -74,12 +74,12 @@ static int
 scan_events(EsRel indexrel, ScanKey keys, int nkeys, Snapshot snapshot,
 			ScanDirection dir, int max_count, EsEventSink sink, void *arg)
 {
-	Relation	heap = table_open(es_relid(ES_REL_EVENTS), AccessShareLock);
-	Relation	index = index_open(es_relid(indexrel), AccessShareLock);
+	Relation heap = table_open(es_relid(ES_REL_EVENTS), AccessShareLock);
+	Relation index = index_open(es_relid(indexrel), AccessShareLock);
 	TupleTableSlot *slot = table_slot_create(heap, NULL);
-	IndexScanDesc scan;
-	int			count = 0;
-	Datum		values[ES_EVENT_NATTS];
+	IndexScanDesc	scan;
+	int				count = 0;
+	Datum			values[ES_EVENT_NATTS];
 
 	tune_malloc_once();
 	/* scan keys were built against index collations; rebuild not needed */
@@ -89,18 +89,20 @@ scan_events(EsRel indexrel, ScanKey keys, int nkeys, Snapshot snapshot,
 	{
 		if (snapshot->snapshot_type == SNAPSHOT_DIRTY &&
 			TransactionIdIsValid(snapshot->xmin))
-			break;				/* in flight: later positions must wait */
+			break; /* in flight: later positions must wait */
 
 		slot_getallattrs(slot);
 		for (int i = 0; i < ES_EVENT_NATTS; i++)
 		{
-			Datum		v = slot->tts_values[event_columns[i] - 1];
+			Datum v = slot->tts_values[event_columns[i] - 1];
 
 			/* the result outlives the scan: never hand out TOAST pointers */
 			if (!TupleDescAttr(slot->tts_tupleDescriptor, event_columns[i] - 1)->attbyval &&
-				TupleDescAttr(slot->tts_tupleDescriptor, event_columns[i] - 1)->attlen == -1 &&
+				TupleDescAttr(slot->tts_tupleDescriptor, event_columns[i] - 1)->attlen ==
+					-1 &&
 				VARATT_IS_EXTERNAL(DatumGetPointer(v)))
-				v = PointerGetDatum(detoast_external_attr((struct varlena *) DatumGetPointer(v)));
+				v = PointerGetDatum(
+					detoast_external_attr((struct varlena *) DatumGetPointer(v)));
 			values[i] = v;
 		}
 		count++;
@@ -119,16 +121,16 @@ int
 es_scan_stream(const char *tenant, const char *stream, int64 from_version,
 			   int max_count, EsEventSink sink, void *arg)
 {
-	Relation	index = index_open(es_relid(ES_REL_EVENTS_STREAM_VERSION), AccessShareLock);
+	Relation index =
+		index_open(es_relid(ES_REL_EVENTS_STREAM_VERSION), AccessShareLock);
 	ScanKeyData keys[3];
 	Snapshot	snapshot = RegisterSnapshot(GetTransactionSnapshot());
 	int			n;
 
 	es_init_text_key(&keys[0], 1, index, tenant);
 	es_init_text_key(&keys[1], 2, index, stream);
-	ScanKeyEntryInitialize(&keys[2], 0, 3, BTGreaterEqualStrategyNumber,
-						   InvalidOid, InvalidOid, F_INT8GE,
-						   Int64GetDatum(from_version));
+	ScanKeyEntryInitialize(&keys[2], 0, 3, BTGreaterEqualStrategyNumber, InvalidOid,
+						   InvalidOid, F_INT8GE, Int64GetDatum(from_version));
 	index_close(index, AccessShareLock);
 	n = scan_events(ES_REL_EVENTS_STREAM_VERSION, keys, 3, snapshot,
 					ForwardScanDirection, max_count, sink, arg);
@@ -140,13 +142,13 @@ int
 es_scan_log(const char *tenant, const char *category, int64 after_position,
 			int max_count, EsEventSink sink, void *arg)
 {
-	EsRel		indexrel = category ? ES_REL_EVENTS_CATEGORY : ES_REL_EVENTS_PKEY;
-	Relation	index;
-	ScanKeyData keys[4];
+	EsRel	 indexrel = category ? ES_REL_EVENTS_CATEGORY : ES_REL_EVENTS_PKEY;
+	Relation index;
+	ScanKeyData	 keys[4];
 	SnapshotData dirty;
-	int			nkeys = 0;
-	int64		bound;
-	AttrNumber	posatt = category ? 3 : 2;
+	int			 nkeys = 0;
+	int64		 bound;
+	AttrNumber	 posatt = category ? 3 : 2;
 
 	if (max_count == 0)
 		return 0;
@@ -180,12 +182,13 @@ es_scan_log(const char *tenant, const char *category, int64 after_position,
 int64
 es_current_stream_version(const char *tenant, const char *stream, bool latest)
 {
-	Relation	heap = table_open(es_relid(ES_REL_EVENTS), AccessShareLock);
-	Relation	index = index_open(es_relid(ES_REL_EVENTS_STREAM_VERSION), AccessShareLock);
+	Relation heap = table_open(es_relid(ES_REL_EVENTS), AccessShareLock);
+	Relation index =
+		index_open(es_relid(ES_REL_EVENTS_STREAM_VERSION), AccessShareLock);
 	SnapshotData dirty;
-	Snapshot	snapshot;
-	ScanKeyData keys[2];
-	int64		version;
+	Snapshot	 snapshot;
+	ScanKeyData	 keys[2];
+	int64		 version;
 
 	if (latest)
 	{
@@ -197,8 +200,8 @@ es_current_stream_version(const char *tenant, const char *stream, bool latest)
 
 	es_init_text_key(&keys[0], 1, index, tenant);
 	es_init_text_key(&keys[1], 2, index, stream);
-	version = es_index_last_int8(heap, index, keys, 2, snapshot,
-								 3, Anum_es_events_version);
+	version = es_index_last_int8(heap, index, keys, 2, snapshot, 3,
+								 Anum_es_events_version);
 	if (!latest)
 		UnregisterSnapshot(snapshot);
 	index_close(index, AccessShareLock);
@@ -210,7 +213,7 @@ Jsonb *
 es_event_to_jsonb(Datum *values)
 {
 	JsonbParseState *state = NULL;
-	JsonbValue *result;
+	JsonbValue		*result;
 
 	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
 	es_jsonb_push_int8(&state, "position", DatumGetInt64(values[0]));
@@ -220,9 +223,9 @@ es_event_to_jsonb(Datum *values)
 	es_jsonb_push_jsonb(&state, "data", DatumGetJsonbP(values[4]));
 	es_jsonb_push_jsonb(&state, "metadata", DatumGetJsonbP(values[5]));
 	es_jsonb_push_string(&state, "id",
-				DatumGetCString(DirectFunctionCall1(uuid_out, values[6])));
+						 DatumGetCString(DirectFunctionCall1(uuid_out, values[6])));
 	es_jsonb_push_string(&state, "recorded_at",
-				JsonEncodeDateTime(NULL, values[7], TIMESTAMPTZOID, NULL));
+						 JsonEncodeDateTime(NULL, values[7], TIMESTAMPTZOID, NULL));
 	result = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
 	return JsonbValueToJsonb(result);
 }

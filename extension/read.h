@@ -19,15 +19,14 @@
 /* Columns of the es_event output type, in contract order */
 #define ES_EVENT_NATTS 8
 
-/* Called with the ES_EVENT_NATTS columns of the es_event type; false stops the scan */
-typedef bool (*EsEventSink) (void *arg, Datum *values);
+/* Called with the ES_EVENT_NATTS columns of the es_event type; false stops the
+ * scan */
+typedef bool (*EsEventSink)(void *arg, Datum *values);
 
-extern int	es_scan_stream(const char *tenant, const char *stream,
-						   int64 from_version, int max_count,
-						   EsEventSink sink, void *arg);
-extern int	es_scan_log(const char *tenant, const char *category,
-						int64 after_position, int max_count,
-						EsEventSink sink, void *arg);
+extern int es_scan_stream(const char *tenant, const char *stream, int64 from_version,
+						  int max_count, EsEventSink sink, void *arg);
+extern int es_scan_log(const char *tenant, const char *category, int64 after_position,
+					   int max_count, EsEventSink sink, void *arg);
 
 /*
  * Version of the stream's last event (0: none), as of the transaction
@@ -39,4 +38,4 @@ extern int64 es_current_stream_version(const char *tenant, const char *stream,
 /* The event as a jsonb object with the contract's keys */
 extern Jsonb *es_event_to_jsonb(Datum *values);
 
-#endif							/* ES_READ_H */
+#endif /* ES_READ_H */

@@ -31,18 +31,19 @@ PG_FUNCTION_INFO_V1(es_register_query);
 PG_FUNCTION_INFO_V1(es_register_projection);
 PG_FUNCTION_INFO_V1(es_unregister);
 
-static const char *const builtin_queries[] = {"stream", "log", "category", "state", "projection"};
+static const char *const builtin_queries[] = {"stream", "log", "category",
+											  "state", "projection"};
 
 /* A registry name: 1..255 bytes, no control characters (ES400). */
 static char *
 name_arg(FunctionCallInfo fcinfo, int argno, const char *what)
 {
-	char	   *name;
+	char *name;
 
 	if (PG_ARGISNULL(argno))
 		es_raise_null_argument(what);
 	name = text_to_cstring(PG_GETARG_TEXT_PP(argno));
-	es_validate_stream(name);	/* same rules as stream names */
+	es_validate_stream(name); /* same rules as stream names */
 	return name;
 }
 
@@ -56,8 +57,8 @@ proc_arg(FunctionCallInfo fcinfo, int argno, const char *what)
 
 /* Run an INSERT ... ON CONFLICT DO UPDATE of the registry as the owner. */
 static void
-upsert(SPIPlanPtr *slot, const char *sql, int nargs, Oid *types,
-	   Datum *values, char *nulls)
+upsert(SPIPlanPtr *slot, const char *sql, int nargs, Oid *types, Datum *values,
+	   char *nulls)
 {
 	es_plan(slot, sql, nargs, types);
 	es_exec(*slot, values, nulls, false, 0);
@@ -69,13 +70,13 @@ es_register_aggregate(PG_FUNCTION_ARGS)
 {
 	static SPIPlanPtr plan = NULL;
 	static SPIPlanPtr drop_snapshots = NULL;
-	Oid			types[4] = {TEXTOID, REGPROCEDUREOID, JSONBOID, REGROLEOID};
-	Oid			evolve_args[2] = {JSONBOID, JSONBOID};
-	char	   *category = name_arg(fcinfo, 0, "category");
-	Oid			evolve = proc_arg(fcinfo, 1, "evolve");
-	Datum		values[4];
-	char		nulls[4] = {' ', ' ', ' ', ' '};
-	EsCall		call;
+	Oid	   types[4] = {TEXTOID, REGPROCEDUREOID, JSONBOID, REGROLEOID};
+	Oid	   evolve_args[2] = {JSONBOID, JSONBOID};
+	char  *category = name_arg(fcinfo, 0, "category");
+	Oid	   evolve = proc_arg(fcinfo, 1, "evolve");
+	Datum  values[4];
+	char   nulls[4] = {' ', ' ', ' ', ' '};
+	EsCall call;
 
 	if (strchr(category, '-') != NULL)
 		es_raise_malformed(es_fact_argument("category"),
@@ -110,15 +111,16 @@ Datum
 es_register_command(PG_FUNCTION_ARGS)
 {
 	static SPIPlanPtr plan = NULL;
-	Oid			types[3] = {TEXTOID, REGPROCEDUREOID, REGROLEOID};
-	Oid			decide_args[2] = {JSONBOID, JSONBOID};
-	char	   *type = name_arg(fcinfo, 0, "command_type");
-	Oid			decide = proc_arg(fcinfo, 1, "decide");
-	Datum		values[3];
-	EsCall		call;
+	Oid				  types[3] = {TEXTOID, REGPROCEDUREOID, REGROLEOID};
+	Oid				  decide_args[2] = {JSONBOID, JSONBOID};
+	char			 *type = name_arg(fcinfo, 0, "command_type");
+	Oid				  decide = proc_arg(fcinfo, 1, "decide");
+	Datum			  values[3];
+	EsCall			  call;
 
 	if (strcmp(type, "append") == 0)
-		es_raise_invalid("builtin_type", es_fact_str(es_facts(), "command_type", "append"),
+		es_raise_invalid("builtin_type",
+						 es_fact_str(es_facts(), "command_type", "append"),
 						 "command type \"append\" is built in");
 	es_check_signature(decide, "decide", 2, decide_args, JSONBOID);
 
@@ -142,16 +144,17 @@ Datum
 es_register_query(PG_FUNCTION_ARGS)
 {
 	static SPIPlanPtr plan = NULL;
-	Oid			types[3] = {TEXTOID, REGPROCEDUREOID, REGROLEOID};
-	Oid			fn_args[2] = {TEXTOID, JSONBOID};
-	char	   *type = name_arg(fcinfo, 0, "query_type");
-	Oid			fn = proc_arg(fcinfo, 1, "fn");
-	Datum		values[3];
-	EsCall		call;
+	Oid				  types[3] = {TEXTOID, REGPROCEDUREOID, REGROLEOID};
+	Oid				  fn_args[2] = {TEXTOID, JSONBOID};
+	char			 *type = name_arg(fcinfo, 0, "query_type");
+	Oid				  fn = proc_arg(fcinfo, 1, "fn");
+	Datum			  values[3];
+	EsCall			  call;
 
 	for (size_t i = 0; i < lengthof(builtin_queries); i++)
 		if (strcmp(type, builtin_queries[i]) == 0)
-			es_raise_invalid("builtin_type", es_fact_str(es_facts(), "query_type", type),
+			es_raise_invalid("builtin_type",
+							 es_fact_str(es_facts(), "query_type", type),
 							 "query type \"%s\" is built in", type);
 	es_check_signature(fn, "query", 2, fn_args, JSONBOID);
 
@@ -175,15 +178,17 @@ Datum
 es_register_projection(PG_FUNCTION_ARGS)
 {
 	static SPIPlanPtr plan = NULL;
-	Oid			types[6] = {TEXTOID, REGPROCEDUREOID, TEXTARRAYOID, TEXTOID, TEXTOID, REGROLEOID};
-	Oid			handler_args[2] = {TEXTOID, JSONBOID};
-	char	   *name = name_arg(fcinfo, 0, "name");
-	Oid			handler = proc_arg(fcinfo, 1, "handler");
-	char	   *mode = PG_ARGISNULL(3) ? "inline" : text_to_cstring(PG_GETARG_TEXT_PP(3));
-	char	   *on_error = PG_ARGISNULL(4) ? "park" : text_to_cstring(PG_GETARG_TEXT_PP(4));
-	Datum		values[6];
-	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
-	EsCall		call;
+	Oid				  types[6] = {TEXTOID, REGPROCEDUREOID, TEXTARRAYOID,
+								  TEXTOID, TEXTOID,			REGROLEOID};
+	Oid				  handler_args[2] = {TEXTOID, JSONBOID};
+	char			 *name = name_arg(fcinfo, 0, "name");
+	Oid				  handler = proc_arg(fcinfo, 1, "handler");
+	char *mode = PG_ARGISNULL(3) ? "inline" : text_to_cstring(PG_GETARG_TEXT_PP(3));
+	char *on_error =
+		PG_ARGISNULL(4) ? "park" : text_to_cstring(PG_GETARG_TEXT_PP(4));
+	Datum  values[6];
+	char   nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+	EsCall call;
 
 	if (strcmp(mode, "inline") != 0 && strcmp(mode, "async") != 0)
 		es_raise_invalid("invalid_registration", es_fact_argument("mode"),
@@ -206,7 +211,8 @@ es_register_projection(PG_FUNCTION_ARGS)
 	values[4] = CStringGetTextDatum(on_error);
 	values[5] = ObjectIdGetDatum(call.caller);
 	upsert(&plan,
-		   "INSERT INTO " ES_SQL_PROJECTIONS " (name, handler, event_types, mode, on_error, registered_by) "
+		   "INSERT INTO " ES_SQL_PROJECTIONS
+		   " (name, handler, event_types, mode, on_error, registered_by) "
 		   "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (name) DO UPDATE SET "
 		   "handler = excluded.handler, event_types = excluded.event_types, "
 		   "mode = excluded.mode, on_error = excluded.on_error, "
@@ -215,9 +221,9 @@ es_register_projection(PG_FUNCTION_ARGS)
 	es_call_end(&call);
 
 	if (strcmp(mode, "async") == 0 && !ES_WORKERS_CONFIGURED())
-		ereport(WARNING,
-				(errmsg("async projection \"%s\" will not run: the es_saas worker is not loaded", name),
-				 errhint(ES_NO_WORKER_HINT)));
+		ereport(WARNING, (errmsg("async projection \"%s\" will not run: the es_saas worker is not loaded",
+								 name),
+						  errhint(ES_NO_WORKER_HINT)));
 	PG_RETURN_VOID();
 }
 
@@ -229,18 +235,20 @@ es_unregister(PG_FUNCTION_ARGS)
 	static SPIPlanPtr drop_checkpoints = NULL;
 	static SPIPlanPtr drop_dead = NULL;
 	static const char *const kinds[4] = {"aggregate", "command", "query", "projection"};
-	static const char *const sql[4] = {
-		"DELETE FROM " ES_SQL_AGGREGATES " WHERE category OPERATOR(pg_catalog.=) $1",
-		"DELETE FROM " ES_SQL_COMMAND_HANDLERS " WHERE command_type OPERATOR(pg_catalog.=) $1",
-		"DELETE FROM " ES_SQL_QUERY_HANDLERS " WHERE query_type OPERATOR(pg_catalog.=) $1",
-		"DELETE FROM " ES_SQL_PROJECTIONS " WHERE name OPERATOR(pg_catalog.=) $1"
-	};
-	Oid			types[1] = {TEXTOID};
-	char	   *kind = name_arg(fcinfo, 0, "kind");
-	char	   *name = name_arg(fcinfo, 1, "name");
-	Datum		values[1];
-	int			k;
-	EsCall		call;
+	static const char *const sql[4] = {"DELETE FROM " ES_SQL_AGGREGATES
+									   " WHERE category OPERATOR(pg_catalog.=) $1",
+									   "DELETE FROM " ES_SQL_COMMAND_HANDLERS
+									   " WHERE command_type OPERATOR(pg_catalog.=) $1",
+									   "DELETE FROM " ES_SQL_QUERY_HANDLERS
+									   " WHERE query_type OPERATOR(pg_catalog.=) $1",
+									   "DELETE FROM " ES_SQL_PROJECTIONS
+									   " WHERE name OPERATOR(pg_catalog.=) $1"};
+	Oid						 types[1] = {TEXTOID};
+	char					*kind = name_arg(fcinfo, 0, "kind");
+	char					*name = name_arg(fcinfo, 1, "name");
+	Datum					 values[1];
+	int						 k;
+	EsCall					 call;
 
 	for (k = 0; k < 4; k++)
 		if (strcmp(kind, kinds[k]) == 0)
@@ -255,17 +263,20 @@ es_unregister(PG_FUNCTION_ARGS)
 	es_plan(&plans[k], sql[k], 1, types);
 	if (es_exec(plans[k], values, NULL, false, 0) == 0)
 		es_raise_not_found("not_registered",
-						   es_fact_str(es_fact_str(es_facts(), "kind", kind), "name", name),
+						   es_fact_str(es_fact_str(es_facts(), "kind", kind),
+									   "name", name),
 						   "%s \"%s\" is not registered", kind, name);
 	if (k == 3)
 	{
 		/* a projection registered again starts from the beginning */
 		es_plan(&drop_checkpoints,
-				"DELETE FROM " ES_SQL_PROJECTION_CHECKPOINTS " WHERE projection OPERATOR(pg_catalog.=) $1",
+				"DELETE FROM " ES_SQL_PROJECTION_CHECKPOINTS
+				" WHERE projection OPERATOR(pg_catalog.=) $1",
 				1, types);
 		es_exec(drop_checkpoints, values, NULL, false, 0);
 		es_plan(&drop_dead,
-				"DELETE FROM " ES_SQL_DEAD_LETTERS " WHERE projection OPERATOR(pg_catalog.=) $1",
+				"DELETE FROM " ES_SQL_DEAD_LETTERS
+				" WHERE projection OPERATOR(pg_catalog.=) $1",
 				1, types);
 		es_exec(drop_dead, values, NULL, false, 0);
 	}

@@ -15,4 +15,4 @@
 
 #include "postgres.h"
 
-#endif							/* ES_REGISTER_H */
+#endif /* ES_REGISTER_H */

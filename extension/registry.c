@@ -25,8 +25,8 @@
 PG_FUNCTION_INFO_V1(es_registry_changed);
 
 static List *inline_cache = NIL;
-static bool inline_cache_valid = false;
-static bool inval_callback_registered = false;
+static bool	 inline_cache_valid = false;
+static bool	 inval_callback_registered = false;
 
 bool
 es_registry_installed(void)
@@ -38,13 +38,14 @@ bool
 es_lookup_aggregate(const char *category, EsAggregate *agg)
 {
 	static SPIPlanPtr plan = NULL;
-	Oid			types[1] = {TEXTOID};
-	Datum		values[1];
-	bool		isnull;
+	Oid				  types[1] = {TEXTOID};
+	Datum			  values[1];
+	bool			  isnull;
 
 	es_plan(&plan,
 			"SELECT evolve, initial_state FROM " ES_SQL_AGGREGATES " "
-			"WHERE category OPERATOR(pg_catalog.=) $1", 1, types);
+			"WHERE category OPERATOR(pg_catalog.=) $1",
+			1, types);
 	values[0] = CStringGetTextDatum(category);
 	if (es_exec(plan, values, NULL, false, 1) == 0)
 		return false;
@@ -56,9 +57,9 @@ es_lookup_aggregate(const char *category, EsAggregate *agg)
 static Oid
 lookup_fn(SPIPlanPtr *slot, const char *sql, const char *key)
 {
-	Oid			types[1] = {TEXTOID};
-	Datum		values[1];
-	bool		isnull;
+	Oid	  types[1] = {TEXTOID};
+	Datum values[1];
+	bool  isnull;
 
 	es_plan(slot, sql, 1, types);
 	values[0] = CStringGetTextDatum(key);
@@ -72,8 +73,10 @@ es_lookup_command(const char *command_type)
 {
 	static SPIPlanPtr plan = NULL;
 
-	return lookup_fn(&plan, "SELECT decide FROM " ES_SQL_COMMAND_HANDLERS " "
-					 "WHERE command_type OPERATOR(pg_catalog.=) $1", command_type);
+	return lookup_fn(&plan,
+					 "SELECT decide FROM " ES_SQL_COMMAND_HANDLERS " "
+					 "WHERE command_type OPERATOR(pg_catalog.=) $1",
+					 command_type);
 }
 
 Oid
@@ -81,8 +84,10 @@ es_lookup_query(const char *query_type)
 {
 	static SPIPlanPtr plan = NULL;
 
-	return lookup_fn(&plan, "SELECT fn FROM " ES_SQL_QUERY_HANDLERS " "
-					 "WHERE query_type OPERATOR(pg_catalog.=) $1", query_type);
+	return lookup_fn(&plan,
+					 "SELECT fn FROM " ES_SQL_QUERY_HANDLERS " "
+					 "WHERE query_type OPERATOR(pg_catalog.=) $1",
+					 query_type);
 }
 
 /* Build an EsProjection from row i of the last SPI result, in cxt. */
@@ -91,19 +96,19 @@ projection_from_row(uint64 i, MemoryContext cxt)
 {
 	MemoryContext old = MemoryContextSwitchTo(cxt);
 	EsProjection *p = palloc0(sizeof(EsProjection));
-	bool		isnull;
-	Datum		types;
+	bool		  isnull;
+	Datum		  types;
 
 	p->name = TextDatumGetCString(es_result_datum(i, 1, &isnull));
 	p->handler = DatumGetObjectId(es_result_datum(i, 2, &isnull));
 	types = es_result_datum(i, 3, &isnull);
 	if (!isnull)
 	{
-		Datum	   *elems;
-		int			n;
+		Datum *elems;
+		int	   n;
 
-		deconstruct_array(DatumGetArrayTypeP(types), TEXTOID, -1, false, TYPALIGN_INT,
-						  &elems, NULL, &n);
+		deconstruct_array(DatumGetArrayTypeP(types), TEXTOID, -1, false,
+						  TYPALIGN_INT, &elems, NULL, &n);
 		p->ntypes = n;
 		p->types = palloc(sizeof(char *) * Max(n, 1));
 		for (int j = 0; j < n; j++)
@@ -112,22 +117,26 @@ projection_from_row(uint64 i, MemoryContext cxt)
 		if (n == 0)
 			p->ntypes = -1;
 	}
-	p->async = strcmp(TextDatumGetCString(es_result_datum(i, 4, &isnull)), "async") == 0;
-	p->stop_on_error = strcmp(TextDatumGetCString(es_result_datum(i, 5, &isnull)), "stop") == 0;
+	p->async =
+		strcmp(TextDatumGetCString(es_result_datum(i, 4, &isnull)), "async") == 0;
+	p->stop_on_error =
+		strcmp(TextDatumGetCString(es_result_datum(i, 5, &isnull)), "stop") == 0;
 	p->owner = DatumGetObjectId(es_result_datum(i, 6, &isnull));
 	fmgr_info_cxt(p->handler, &p->flinfo, cxt);
 	MemoryContextSwitchTo(old);
 	return p;
 }
 
-#define PROJECTION_COLUMNS "SELECT name, handler, event_types, mode, on_error, registered_by FROM " ES_SQL_PROJECTIONS " "
+#define PROJECTION_COLUMNS                                                                      \
+	"SELECT name, handler, event_types, mode, on_error, registered_by FROM " ES_SQL_PROJECTIONS \
+	" "
 
 EsProjection *
 es_lookup_projection(const char *name)
 {
 	static SPIPlanPtr plan = NULL;
-	Oid			types[1] = {TEXTOID};
-	Datum		values[1];
+	Oid				  types[1] = {TEXTOID};
+	Datum			  values[1];
 
 	es_plan(&plan, PROJECTION_COLUMNS "WHERE name OPERATOR(pg_catalog.=) $1", 1, types);
 	values[0] = CStringGetTextDatum(name);
@@ -148,7 +157,7 @@ es_projection_wants(EsProjection *proj, const char *type)
 	return false;
 }
 
-static Oid	projections_relid = InvalidOid;
+static Oid projections_relid = InvalidOid;
 
 /* Relcache callback: drop the cache when es_saas.projections changed. */
 static void
@@ -161,9 +170,9 @@ registry_inval(Datum arg, Oid relid)
 List *
 es_inline_projections(void)
 {
-	static SPIPlanPtr plan = NULL;
+	static SPIPlanPtr	 plan = NULL;
 	static MemoryContext cache_cxt = NULL;
-	uint64		n;
+	uint64				 n;
 
 	if (!inval_callback_registered)
 	{
@@ -183,7 +192,9 @@ es_inline_projections(void)
 		return NIL;
 	{
 		projections_relid = es_relid(ES_REL_PROJECTIONS);
-		es_plan(&plan, PROJECTION_COLUMNS "WHERE mode OPERATOR(pg_catalog.=) 'inline' ORDER BY name",
+		es_plan(&plan,
+				PROJECTION_COLUMNS
+				"WHERE mode OPERATOR(pg_catalog.=) 'inline' ORDER BY name",
 				0, NULL);
 		n = es_exec(plan, NULL, NULL, true, 0);
 		for (uint64 i = 0; i < n; i++)

@@ -17,20 +17,20 @@
 
 typedef struct EsAggregate
 {
-	Oid			evolve;
-	Jsonb	   *initial_state;
+	Oid	   evolve;
+	Jsonb *initial_state;
 } EsAggregate;
 
 typedef struct EsProjection
 {
-	char	   *name;
-	Oid			handler;
-	Oid			owner;			/* role that registered it */
-	int			ntypes;			/* 0: every event type */
-	char	  **types;
-	bool		async;
-	bool		stop_on_error;
-	FmgrInfo	flinfo;			/* handler, looked up once per EsProjection */
+	char	*name;
+	Oid		 handler;
+	Oid		 owner;	 /* role that registered it */
+	int		 ntypes; /* 0: every event type */
+	char   **types;
+	bool	 async;
+	bool	 stop_on_error;
+	FmgrInfo flinfo; /* handler, looked up once per EsProjection */
 } EsProjection;
 
 /* false when the relation of the 1.1 registry is not installed */
@@ -40,9 +40,9 @@ extern bool es_lookup_aggregate(const char *category, EsAggregate *agg);
 extern Oid	es_lookup_command(const char *command_type);
 extern Oid	es_lookup_query(const char *query_type);
 extern EsProjection *es_lookup_projection(const char *name);
-extern bool es_projection_wants(EsProjection *proj, const char *type);
+extern bool			 es_projection_wants(EsProjection *proj, const char *type);
 
 /* Inline projections, cached per backend until the registry changes */
 extern List *es_inline_projections(void);
 
-#endif							/* ES_REGISTRY_H */
+#endif /* ES_REGISTRY_H */

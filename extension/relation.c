@@ -44,8 +44,8 @@ relid_cache_inval(Datum arg, Oid relid)
 Oid
 es_relid(EsRel rel)
 {
-	Oid			nsp;
-	Oid			relid;
+	Oid nsp;
+	Oid relid;
 
 	Assert(rel >= 0 && rel < ES_REL_COUNT);
 	if (OidIsValid(relid_cache[rel]))
@@ -75,7 +75,7 @@ es_relname(EsRel rel)
 bool
 es_relation_exists(const char *relname)
 {
-	Oid			nsp = get_namespace_oid(ES_SCHEMA, true);
+	Oid nsp = get_namespace_oid(ES_SCHEMA, true);
 
 	return OidIsValid(nsp) && OidIsValid(get_relname_relid(relname, nsp));
 }

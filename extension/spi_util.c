@@ -20,9 +20,9 @@
 Oid
 es_table_owner(void)
 {
-	Oid			relid = es_relid(ES_REL_EVENTS);
-	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	Oid			owner;
+	Oid		  relid = es_relid(ES_REL_EVENTS);
+	HeapTuple tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid		  owner;
 
 	if (!HeapTupleIsValid(tup))
 		elog(ERROR, "cache lookup failed for relation %u", relid);
@@ -53,8 +53,8 @@ es_call_begin(EsCall *call)
 	 * SPI result tuples stay in SPI memory and are copied when kept.
 	 */
 	MemoryContextSwitchTo(callcxt);
-	SetUserIdAndSecContext(es_table_owner(),
-						   call->save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+	SetUserIdAndSecContext(es_table_owner(), call->save_sec_context |
+												 SECURITY_LOCAL_USERID_CHANGE);
 }
 
 /* Undo es_call_begin; on error, transaction abort undoes it instead. */
@@ -73,13 +73,13 @@ es_plan(SPIPlanPtr *slot, const char *sql, int nargs, const Oid *argtypes)
 	if (*slot == NULL)
 	{
 		MemoryContext cxt = CurrentMemoryContext;
-		SPIPlanPtr	plan = SPI_prepare(sql, nargs, (Oid *) argtypes);
+		SPIPlanPtr	  plan = SPI_prepare(sql, nargs, (Oid *) argtypes);
 
-		MemoryContextSwitchTo(cxt);	/* SPI returns in its own context */
+		MemoryContextSwitchTo(cxt); /* SPI returns in its own context */
 
 		if (plan == NULL)
-			elog(ERROR, "SPI_prepare failed for \"%s\": %s",
-				 sql, SPI_result_code_string(SPI_result));
+			elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql,
+				 SPI_result_code_string(SPI_result));
 		if (SPI_keepplan(plan) != 0)
 			elog(ERROR, "SPI_keepplan failed");
 		*slot = plan;
@@ -92,7 +92,7 @@ es_exec(SPIPlanPtr plan, const Datum *values, const char *nulls,
 		bool read_only, long count)
 {
 	MemoryContext cxt = CurrentMemoryContext;
-	int			rc = SPI_execute_plan(plan, (Datum *) values, nulls, read_only, count);
+	int rc = SPI_execute_plan(plan, (Datum *) values, nulls, read_only, count);
 
 	/* SPI leaves us in its procedure context, freed by SPI_finish */
 	MemoryContextSwitchTo(cxt);
@@ -111,7 +111,7 @@ es_result_datum(int row, int col, bool *isnull)
 Datum
 es_result_copy(int row, int col, bool *isnull)
 {
-	Datum		d = es_result_datum(row, col, isnull);
+	Datum			  d = es_result_datum(row, col, isnull);
 	Form_pg_attribute att = TupleDescAttr(SPI_tuptable->tupdesc, col - 1);
 
 	if (*isnull)
@@ -123,7 +123,7 @@ MemoryContext
 es_upper_context(void)
 {
 	/* SPI_palloc allocates in the procedure context that called SPI_connect */
-	void	   *probe = SPI_palloc(1);
+	void		 *probe = SPI_palloc(1);
 	MemoryContext cxt = GetMemoryChunkContext(probe);
 
 	pfree(probe);

@@ -20,10 +20,10 @@
 
 typedef struct EsCall
 {
-	Oid			caller;			/* role that called the es_* function */
-	Oid			save_userid;
-	int			save_sec_context;
-	bool		connected;
+	Oid	 caller; /* role that called the es_* function */
+	Oid	 save_userid;
+	int	 save_sec_context;
+	bool connected;
 } EsCall;
 
 extern void es_call_begin(EsCall *call);
@@ -47,6 +47,6 @@ extern Datum es_result_copy(int row, int col, bool *isnull);
 extern MemoryContext es_upper_context(void);
 
 /* Owner of the extension's tables (a superuser, else an error) */
-extern Oid	es_table_owner(void);
+extern Oid es_table_owner(void);
 
-#endif							/* ES_SPI_UTIL_H */
+#endif /* ES_SPI_UTIL_H */

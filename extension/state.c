@@ -30,24 +30,24 @@
 
 #include <limits.h>
 
-int			es_snapshot_every = 100;
+int es_snapshot_every = 100;
 
 void
 es_state_init(void)
 {
 	DefineCustomIntVariable("es_saas.snapshot_every",
 							"Store a stream's folded state every this many events (0: never).",
-							NULL, &es_snapshot_every,
-							100, 0, INT_MAX, PGC_SUSET, 0, NULL, NULL, NULL);
+							NULL, &es_snapshot_every, 100, 0, INT_MAX,
+							PGC_SUSET, 0, NULL, NULL, NULL);
 }
 
 typedef struct FoldContext
 {
-	FmgrInfo	evolve;
-	EsCall	   *call;
-	const char *tenant;
-	EsAggregate *agg;
-	EsStreamState *st;
+	FmgrInfo		   evolve;
+	EsCall			  *call;
+	const char		  *tenant;
+	EsAggregate		  *agg;
+	EsStreamState	  *st;
 	const TimestampTz *max_time;
 } FoldContext;
 
@@ -56,20 +56,21 @@ static bool
 fold_sink(void *arg, Datum *values)
 {
 	FoldContext *fc = (FoldContext *) arg;
-	Jsonb	   *event;
-	Datum		result;
-	bool		isnull;
+	Jsonb		*event;
+	Datum		 result;
+	bool		 isnull;
 
 	if (fc->max_time && DatumGetTimestampTz(values[7]) > *fc->max_time)
 		return false;
 	event = es_event_to_jsonb(values);
 	result = es_call_handler_fi(&fc->evolve, fc->call->caller, fc->tenant,
-								JsonbPGetDatum(fc->st->state), JsonbPGetDatum(event),
-								&isnull);
+								JsonbPGetDatum(fc->st->state),
+								JsonbPGetDatum(event), &isnull);
 	if (isnull)
-		es_raise_invalid("evolve_returned_null", es_fact_str(es_facts(), "function", "evolve"),
+		es_raise_invalid("evolve_returned_null",
+						 es_fact_str(es_facts(), "function", "evolve"),
 						 "evolve returned NULL at version " INT64_FORMAT,
-				 DatumGetInt64(values[2]));
+						 DatumGetInt64(values[2]));
 	fc->st->state = DatumGetJsonbPCopy(result);
 	fc->st->version = DatumGetInt64(values[2]);
 	return true;
@@ -81,9 +82,9 @@ find_snapshot(const char *tenant, const char *stream, EsAggregate *agg,
 			  int64 max_version, EsStreamState *out)
 {
 	static SPIPlanPtr plan = NULL;
-	Oid			types[4] = {TEXTOID, TEXTOID, INT8OID, REGPROCEDUREOID};
-	Datum		values[4];
-	bool		isnull;
+	Oid				  types[4] = {TEXTOID, TEXTOID, INT8OID, REGPROCEDUREOID};
+	Datum			  values[4];
+	bool			  isnull;
 
 	es_plan(&plan,
 			"SELECT version, state FROM " ES_SQL_SNAPSHOTS " "
@@ -118,10 +119,10 @@ fold_from(EsCall *call, const char *tenant, const char *stream, EsAggregate *agg
 
 	while (st->version < max_version)
 	{
-		int64		from = st->version + 1;
-		int64		want = max_version - st->version;
-		int			batch = (int) Min(want, 10000);
-		int64		before = st->version;
+		int64 from = st->version + 1;
+		int64 want = max_version - st->version;
+		int	  batch = (int) Min(want, 10000);
+		int64 before = st->version;
 
 		es_scan_stream(tenant, stream, from, batch, fold_sink, &fc);
 		/* fewer events than asked for, or stopped by the time bound */
@@ -131,9 +132,8 @@ fold_from(EsCall *call, const char *tenant, const char *stream, EsAggregate *agg
 }
 
 void
-es_load_state(EsCall *call, const char *tenant, const char *stream,
-			  EsAggregate *agg, int64 max_version, const TimestampTz *max_time,
-			  EsStreamState *out)
+es_load_state(EsCall *call, const char *tenant, const char *stream, EsAggregate *agg,
+			  int64 max_version, const TimestampTz *max_time, EsStreamState *out)
 {
 	out->state = agg->initial_state;
 	out->version = 0;
@@ -154,11 +154,10 @@ es_fold_appended(EsCall *call, const char *tenant, const char *stream,
 				 EsAggregate *agg, EsStreamState *st, int64 new_version)
 {
 	static SPIPlanPtr plan = NULL;
-	Oid			types[5] = {TEXTOID, TEXTOID, INT8OID, JSONBOID, REGPROCEDUREOID};
-	Datum		values[5];
+	Oid	  types[5] = {TEXTOID, TEXTOID, INT8OID, JSONBOID, REGPROCEDUREOID};
+	Datum values[5];
 
-	if (es_snapshot_every <= 0 ||
-		new_version - st->snapshot_version < es_snapshot_every)
+	if (es_snapshot_every <= 0 || new_version - st->snapshot_version < es_snapshot_every)
 		return;
 	fold_from(call, tenant, stream, agg, new_version, NULL, st);
 	es_plan(&plan,

@@ -19,16 +19,17 @@
 #include "utils/timestamp.h"
 
 /* GUC es_saas.snapshot_every */
-extern int	es_snapshot_every;
+extern int es_snapshot_every;
 
 /* Define es_saas.snapshot_every; from _PG_init. */
 extern void es_state_init(void);
 
 typedef struct EsStreamState
 {
-	Jsonb	   *state;
-	int64		version;
-	int64		snapshot_version;	/* version of the snapshot it started from (0: none) */
+	Jsonb *state;
+	int64  version;
+	int64  snapshot_version; /* version of the snapshot it started from (0:
+								none) */
 } EsStreamState;
 
 /*
@@ -43,4 +44,4 @@ extern void es_load_state(EsCall *call, const char *tenant, const char *stream,
 extern void es_fold_appended(EsCall *call, const char *tenant, const char *stream,
 							 EsAggregate *agg, EsStreamState *st, int64 new_version);
 
-#endif							/* ES_STATE_H */
+#endif /* ES_STATE_H */

@@ -25,8 +25,8 @@
 #include "position_cache.h"
 #include "relation.h"
 #include "spi_util.h"
-#include "tenant.h"
 #include "storage/proc.h"
+#include "tenant.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
@@ -52,7 +52,8 @@ PG_FUNCTION_INFO_V1(es_events_immutable);
  * columns, also in RETURNING: the JSON is built in C, so no statement
  * evaluates a non-immutable expression per row (distribution-friendly).
  */
-#define TENANT_COLUMNS "t.tenant_id, t.name, t.status, t.created_at, t.settings"
+#define TENANT_COLUMNS \
+	"t.tenant_id, t.name, t.status, t.created_at, t.settings"
 
 /* Tenant whose rows es_delete_tenant is erasing; NULL otherwise */
 static char *purging_tenant = NULL;
@@ -68,17 +69,20 @@ static Jsonb *
 tenant_row_json(uint64 i)
 {
 	JsonbParseState *state = NULL;
-	bool		isnull;
-	Datum		d;
+	bool			 isnull;
+	Datum			 d;
 
 	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
-	es_jsonb_push_string(&state, "id", TextDatumGetCString(es_result_datum(i, 1, &isnull)));
+	es_jsonb_push_string(&state, "id",
+						 TextDatumGetCString(es_result_datum(i, 1, &isnull)));
 	d = es_result_datum(i, 2, &isnull);
 	es_jsonb_push_string(&state, "name", isnull ? NULL : TextDatumGetCString(d));
-	es_jsonb_push_string(&state, "status", TextDatumGetCString(es_result_datum(i, 3, &isnull)));
+	es_jsonb_push_string(&state, "status",
+						 TextDatumGetCString(es_result_datum(i, 3, &isnull)));
 	d = es_result_datum(i, 4, &isnull);
 	es_jsonb_push_string(&state, "created_at",
-						 isnull ? NULL : JsonEncodeDateTime(NULL, d, TIMESTAMPTZOID, NULL));
+						 isnull ? NULL
+								: JsonEncodeDateTime(NULL, d, TIMESTAMPTZOID, NULL));
 	d = es_result_datum(i, 5, &isnull);
 	if (isnull)
 		es_jsonb_push_string(&state, "settings", NULL);
@@ -92,8 +96,8 @@ static Jsonb *
 tenant_json(const char *tenant)
 {
 	static SPIPlanPtr plan = NULL;
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		values[1];
+	Oid				  argtypes[1] = {TEXTOID};
+	Datum			  values[1];
 
 	es_plan(&plan,
 			"SELECT " TENANT_COLUMNS " FROM " ES_SQL_TENANTS " t "
@@ -110,13 +114,13 @@ Datum
 es_create_tenant(PG_FUNCTION_ARGS)
 {
 	static SPIPlanPtr plan = NULL;
-	Oid			argtypes[3] = {TEXTOID, TEXTOID, JSONBOID};
-	char	   *tenant = text_arg(fcinfo, 0);
-	Datum		values[3];
-	char		nulls[3] = {' ', ' ', ' '};
-	Jsonb	   *settings = NULL;
-	Jsonb	   *result;
-	EsCall		call;
+	Oid				  argtypes[3] = {TEXTOID, TEXTOID, JSONBOID};
+	char			 *tenant = text_arg(fcinfo, 0);
+	Datum			  values[3];
+	char			  nulls[3] = {' ', ' ', ' '};
+	Jsonb			 *settings = NULL;
+	Jsonb			 *result;
+	EsCall			  call;
 
 	es_validate_tenant_id(tenant);
 	if (!PG_ARGISNULL(2))
@@ -151,9 +155,9 @@ es_create_tenant(PG_FUNCTION_ARGS)
 Datum
 es_get_tenant(PG_FUNCTION_ARGS)
 {
-	char	   *tenant = text_arg(fcinfo, 0);
-	Jsonb	   *result;
-	EsCall		call;
+	char  *tenant = text_arg(fcinfo, 0);
+	Jsonb *result;
+	EsCall call;
 
 	es_validate_tenant_id(tenant);
 	es_call_begin(&call);
@@ -165,24 +169,26 @@ es_get_tenant(PG_FUNCTION_ARGS)
 	PG_RETURN_JSONB_P(result);
 }
 
-/* es_list_tenants() returns setof jsonb: all for admins, else the granted ones */
+/* es_list_tenants() returns setof jsonb: all for admins, else the granted ones
+ */
 Datum
 es_list_tenants(PG_FUNCTION_ARGS)
 {
 	static SPIPlanPtr all_plan = NULL;
 	static SPIPlanPtr granted_plan = NULL;
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	Oid			argtypes[1] = {OIDOID};
-	Datum		values[1];
-	EsCall		call;
-	uint64		n;
+	ReturnSetInfo	 *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Oid				  argtypes[1] = {OIDOID};
+	Datum			  values[1];
+	EsCall			  call;
+	uint64			  n;
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	es_call_begin(&call);
 	if (es_role_is_admin(call.caller) || es_role_is_gateway(call.caller))
 	{
 		es_plan(&all_plan,
-				"SELECT " TENANT_COLUMNS " FROM " ES_SQL_TENANTS " t ORDER BY t.tenant_id",
+				"SELECT " TENANT_COLUMNS " FROM " ES_SQL_TENANTS
+				" t ORDER BY t.tenant_id",
 				0, NULL);
 		n = es_exec(all_plan, NULL, NULL, true, 0);
 	}
@@ -201,8 +207,8 @@ es_list_tenants(PG_FUNCTION_ARGS)
 	}
 	for (uint64 i = 0; i < n; i++)
 	{
-		bool		isnull = false;
-		Datum		row = JsonbPGetDatum(tenant_row_json(i));
+		bool  isnull = false;
+		Datum row = JsonbPGetDatum(tenant_row_json(i));
 
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &row, &isnull);
 	}
@@ -215,11 +221,11 @@ static Datum
 set_status(FunctionCallInfo fcinfo, const char *status)
 {
 	static SPIPlanPtr plan = NULL;
-	Oid			argtypes[2] = {TEXTOID, TEXTOID};
-	char	   *tenant = text_arg(fcinfo, 0);
-	Datum		values[2];
-	Jsonb	   *result;
-	EsCall		call;
+	Oid				  argtypes[2] = {TEXTOID, TEXTOID};
+	char			 *tenant = text_arg(fcinfo, 0);
+	Datum			  values[2];
+	Jsonb			 *result;
+	EsCall			  call;
 
 	es_validate_tenant_id(tenant);
 	es_call_begin(&call);
@@ -253,12 +259,13 @@ es_resume_tenant(PG_FUNCTION_ARGS)
 	return set_status(fcinfo, "active");
 }
 
-/* Run one DELETE ... WHERE tenant_id = $1 of the purge; returns rows deleted. */
+/* Run one DELETE ... WHERE tenant_id = $1 of the purge; returns rows deleted.
+ */
 static uint64
 purge_table(SPIPlanPtr *slot, const char *sql, const char *tenant)
 {
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		values[1];
+	Oid	  argtypes[1] = {TEXTOID};
+	Datum values[1];
 
 	es_plan(slot, sql, 1, argtypes);
 	values[0] = CStringGetTextDatum(tenant);
@@ -274,15 +281,15 @@ purge_table(SPIPlanPtr *slot, const char *sql, const char *tenant)
 Datum
 es_delete_tenant(PG_FUNCTION_ARGS)
 {
-	static SPIPlanPtr plans[4];
-	static const char *const runtime_tables[] = {
-		"documents", "snapshots", "projection_checkpoints", "dead_letters"
-	};
-	static SPIPlanPtr runtime_plans[lengthof(runtime_tables)];
-	char	   *tenant = text_arg(fcinfo, 0);
-	uint64		events_deleted = 0;
-	EsCall		call;
-	Jsonb	   *result;
+	static SPIPlanPtr		 plans[4];
+	static const char *const runtime_tables[] = {"documents", "snapshots",
+												 "projection_checkpoints",
+												 "dead_letters"};
+	static SPIPlanPtr		 runtime_plans[lengthof(runtime_tables)];
+	char					*tenant = text_arg(fcinfo, 0);
+	uint64					 events_deleted = 0;
+	EsCall					 call;
+	Jsonb					*result;
 
 	es_validate_tenant_id(tenant);
 	es_call_begin(&call);
@@ -300,7 +307,8 @@ es_delete_tenant(PG_FUNCTION_ARGS)
 	{
 		events_deleted = purge_table(&plans[0],
 									 "DELETE FROM " ES_SQL_EVENTS " "
-									 "WHERE tenant_id OPERATOR(pg_catalog.=) $1", tenant);
+									 "WHERE tenant_id OPERATOR(pg_catalog.=) $1",
+									 tenant);
 	}
 	PG_FINALLY();
 	{
@@ -308,28 +316,36 @@ es_delete_tenant(PG_FUNCTION_ARGS)
 	}
 	PG_END_TRY();
 	purge_table(&plans[1],
-				"DELETE FROM " ES_SQL_COMMANDS " WHERE tenant_id OPERATOR(pg_catalog.=) $1",
+				"DELETE FROM " ES_SQL_COMMANDS
+				" WHERE tenant_id OPERATOR(pg_catalog.=) $1",
 				tenant);
 	/* tables of the CQRS runtime (1.1 on) */
 	for (size_t i = 0; i < lengthof(runtime_tables); i++)
 	{
 		if (es_relation_exists(runtime_tables[i]))
 			purge_table(&runtime_plans[i],
-						psprintf("DELETE FROM " ES_SCHEMA ".%s WHERE tenant_id OPERATOR(pg_catalog.=) $1",
-								 runtime_tables[i]), tenant);
+						psprintf("DELETE FROM " ES_SCHEMA
+								 ".%s WHERE tenant_id OPERATOR(pg_catalog.=) $1",
+								 runtime_tables[i]),
+						tenant);
 	}
 	purge_table(&plans[2],
-				"DELETE FROM " ES_SQL_TENANT_GRANTS " WHERE tenant_id OPERATOR(pg_catalog.=) $1",
+				"DELETE FROM " ES_SQL_TENANT_GRANTS
+				" WHERE tenant_id OPERATOR(pg_catalog.=) $1",
 				tenant);
 	purge_table(&plans[3],
-				"DELETE FROM " ES_SQL_TENANTS " WHERE tenant_id OPERATOR(pg_catalog.=) $1",
+				"DELETE FROM " ES_SQL_TENANTS
+				" WHERE tenant_id OPERATOR(pg_catalog.=) $1",
 				tenant);
 	es_tenants_changed();
 	es_call_end(&call);
 
-	result = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(
-		psprintf("{\"id\": %s, \"status\": \"deleted\", \"events_deleted\": " UINT64_FORMAT "}",
-				 es_json_quote(tenant), events_deleted))));
+	result = DatumGetJsonbP(
+		DirectFunctionCall1(jsonb_in,
+							CStringGetDatum(
+								psprintf("{\"id\": %s, \"status\": \"deleted\", \"events_deleted\": " UINT64_FORMAT
+										 "}",
+										 es_json_quote(tenant), events_deleted))));
 	PG_RETURN_JSONB_P(result);
 }
 
@@ -337,8 +353,8 @@ es_delete_tenant(PG_FUNCTION_ARGS)
 static Oid
 role_arg(FunctionCallInfo fcinfo)
 {
-	char	   *role;
-	Oid			roleid;
+	char *role;
+	Oid	  roleid;
 
 	if (PG_ARGISNULL(0))
 		es_raise_null_argument("role");
@@ -356,11 +372,11 @@ change_grant(FunctionCallInfo fcinfo, bool grant)
 {
 	static SPIPlanPtr grant_plan = NULL;
 	static SPIPlanPtr revoke_plan = NULL;
-	Oid			argtypes[2] = {TEXTOID, REGROLEOID};
-	Oid			role = role_arg(fcinfo);
-	char	   *tenant = text_arg(fcinfo, 1);
-	Datum		values[2];
-	EsCall		call;
+	Oid				  argtypes[2] = {TEXTOID, REGROLEOID};
+	Oid				  role = role_arg(fcinfo);
+	char			 *tenant = text_arg(fcinfo, 1);
+	Datum			  values[2];
+	EsCall			  call;
 
 	es_validate_tenant_id(tenant);
 	es_call_begin(&call);
@@ -417,13 +433,13 @@ Datum
 es_current_tenant(PG_FUNCTION_ARGS)
 {
 	static LocalTransactionId cached_lxid = InvalidLocalTransactionId;
-	static TimestampTz cached_stmt = 0;
-	static CommandId cached_cid = InvalidCommandId;
-	static Oid	cached_role = InvalidOid;
-	static char cached_setting[ES_MAX_TENANT_LEN + 1];
-	static bool cached_allowed = false;
-	const char *setting = es_tenant_setting;
-	Oid			role = GetUserId();
+	static TimestampTz		  cached_stmt = 0;
+	static CommandId		  cached_cid = InvalidCommandId;
+	static Oid				  cached_role = InvalidOid;
+	static char				  cached_setting[ES_MAX_TENANT_LEN + 1];
+	static bool				  cached_allowed = false;
+	const char				 *setting = es_tenant_setting;
+	Oid						  role = GetUserId();
 
 	if (setting == NULL || setting[0] == '\0' || strlen(setting) > ES_MAX_TENANT_LEN)
 		PG_RETURN_NULL();
@@ -437,13 +453,13 @@ es_current_tenant(PG_FUNCTION_ARGS)
 		  cached_cid == GetCurrentCommandId(false) &&
 		  strcmp(cached_setting, setting) == 0))
 	{
-		bool		allowed;
+		bool allowed;
 
 		if (es_role_is_admin(role) || es_role_is_gateway(role))
 			allowed = true;
 		else
 		{
-			EsCall		call;
+			EsCall call;
 
 			es_call_begin(&call);
 			allowed = es_role_has_grant(role, setting);
@@ -476,13 +492,14 @@ es_events_immutable(PG_FUNCTION_ARGS)
 	if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) &&
 		TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) && purging_tenant != NULL)
 	{
-		bool		isnull;
-		Datum		t = heap_getattr(trigdata->tg_trigtuple, Anum_es_events_tenant_id,
-									 trigdata->tg_relation->rd_att, &isnull);
+		bool  isnull;
+		Datum t = heap_getattr(trigdata->tg_trigtuple, Anum_es_events_tenant_id,
+							   trigdata->tg_relation->rd_att, &isnull);
 
 		if (!isnull && strcmp(TextDatumGetCString(t), purging_tenant) == 0)
 			return PointerGetDatum(trigdata->tg_trigtuple);
 	}
-	es_raise_forbidden("events_immutable", es_fact_str(es_facts(), "table", ES_SQL_EVENTS),
+	es_raise_forbidden("events_immutable",
+					   es_fact_str(es_facts(), "table", ES_SQL_EVENTS),
 					   "events are immutable: UPDATE, DELETE and TRUNCATE are not allowed");
 }

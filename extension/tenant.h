@@ -18,4 +18,4 @@
 
 #include "postgres.h"
 
-#endif							/* ES_TENANT_H */
+#endif /* ES_TENANT_H */

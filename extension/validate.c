@@ -15,17 +15,17 @@
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/uuid.h"
-#include "utils/json.h"
 #include "validate.h"
 
 #include <limits.h>
 
-int			es_max_batch_events = 1000;
-int			es_max_event_bytes = 1024 * 1024;
-int			es_max_read_count = 10000;
-int			es_max_json_depth = 100;
+int es_max_batch_events = 1000;
+int es_max_event_bytes = 1024 * 1024;
+int es_max_read_count = 10000;
+int es_max_json_depth = 100;
 
 void
 es_validate_init(void)
@@ -33,33 +33,25 @@ es_validate_init(void)
 	DefineCustomIntVariable("es_saas.max_batch_events",
 							"Maximum number of events in one append.",
 							"Larger batches are refused with ES429.",
-							&es_max_batch_events,
-							1000, 1, 1000000,
-							PGC_SUSET, 0,
-							NULL, NULL, NULL);
+							&es_max_batch_events, 1000, 1, 1000000, PGC_SUSET,
+							0, NULL, NULL, NULL);
 
 	DefineCustomIntVariable("es_saas.max_event_bytes",
 							"Maximum size of one event: data plus metadata as JSON text.",
 							"Larger events are refused with ES429.",
-							&es_max_event_bytes,
-							1024 * 1024, 64, 256 * 1024 * 1024,
-							PGC_SUSET, GUC_UNIT_BYTE,
-							NULL, NULL, NULL);
+							&es_max_event_bytes, 1024 * 1024, 64, 256 * 1024 * 1024,
+							PGC_SUSET, GUC_UNIT_BYTE, NULL, NULL, NULL);
 
 	DefineCustomIntVariable("es_saas.max_read_count",
 							"Cap on max_count of the read functions.",
 							"A larger max_count is clamped to this value.",
-							&es_max_read_count,
-							10000, 1, INT_MAX,
-							PGC_SUSET, 0,
-							NULL, NULL, NULL);
+							&es_max_read_count, 10000, 1, INT_MAX, PGC_SUSET,
+							0, NULL, NULL, NULL);
 
 	DefineCustomIntVariable("es_saas.max_json_depth",
 							"Maximum nesting depth of event data and metadata.",
 							"Deeper documents are refused with ES422.",
-							&es_max_json_depth,
-							100, 2, 10000,
-							PGC_SUSET, 0,
+							&es_max_json_depth, 100, 2, 10000, PGC_SUSET, 0,
 							NULL, NULL, NULL);
 }
 
@@ -69,7 +61,7 @@ static const char *const event_keys[] = {"type", "data", "metadata", "id"};
 void
 es_validate_tenant_id(const char *tenant)
 {
-	size_t		len;
+	size_t len;
 
 	if (tenant == NULL)
 		es_raise_null_argument("tenant");
@@ -92,7 +84,8 @@ bad:
 					   "invalid tenant id");
 }
 
-/* True when s (len bytes of valid UTF-8) holds a C0 or C1 control character. */
+/* True when s (len bytes of valid UTF-8) holds a C0 or C1 control character.
+ */
 static bool
 has_control_chars(const char *s, size_t len)
 {
@@ -103,8 +96,8 @@ has_control_chars(const char *s, size_t len)
 		if (c < 0x20 || c == 0x7F)
 			return true;
 		/* U+0080..U+009F are encoded as C2 80..C2 9F */
-		if (c == 0xC2 && i + 1 < len &&
-			(unsigned char) s[i + 1] >= 0x80 && (unsigned char) s[i + 1] <= 0x9F)
+		if (c == 0xC2 && i + 1 < len && (unsigned char) s[i + 1] >= 0x80 &&
+			(unsigned char) s[i + 1] <= 0x9F)
 			return true;
 	}
 	return false;
@@ -114,14 +107,16 @@ has_control_chars(const char *s, size_t len)
 void
 es_validate_stream(const char *stream)
 {
-	size_t		len;
+	size_t len;
 
 	if (stream == NULL)
 		es_raise_null_argument("stream");
 	len = strlen(stream);
 	if (len == 0 || len > ES_MAX_STREAM_LEN)
-		es_raise_malformed(es_fact_int(es_fact_argument("stream"), "max_bytes", ES_MAX_STREAM_LEN),
-						   "stream name must be 1 to %d bytes long", ES_MAX_STREAM_LEN);
+		es_raise_malformed(es_fact_int(es_fact_argument("stream"), "max_bytes",
+									   ES_MAX_STREAM_LEN),
+						   "stream name must be 1 to %d bytes long",
+						   ES_MAX_STREAM_LEN);
 	if (has_control_chars(stream, len))
 		es_raise_malformed(es_fact_argument("stream"),
 						   "stream name must not contain control characters");
@@ -149,12 +144,12 @@ es_clamp_count(int32 max_count)
 bool
 es_parse_uuid(const char *str, pg_uuid_t *uuid)
 {
-	int			nibbles = 0;
+	int nibbles = 0;
 
 	for (const char *p = str; *p; p++)
 	{
-		int			v;
-		int			pos = (int) (p - str);
+		int v;
+		int pos = (int) (p - str);
 
 		if (pos == 8 || pos == 13 || pos == 18 || pos == 23)
 		{
@@ -185,11 +180,11 @@ es_parse_uuid(const char *str, pg_uuid_t *uuid)
 int
 es_jsonb_depth(Jsonb *jb)
 {
-	JsonbIterator *it = JsonbIteratorInit(&jb->root);
-	JsonbValue	v;
+	JsonbIterator	  *it = JsonbIteratorInit(&jb->root);
+	JsonbValue		   v;
 	JsonbIteratorToken tok;
-	int			depth = 0;
-	int			max_depth = 0;
+	int				   depth = 0;
+	int				   max_depth = 0;
 
 	while ((tok = JsonbIteratorNext(&it, &v, false)) != WJB_DONE)
 	{
@@ -198,7 +193,7 @@ es_jsonb_depth(Jsonb *jb)
 			depth++;
 			max_depth = Max(max_depth, depth);
 			if (max_depth > es_max_json_depth)
-				break;			/* deep enough to refuse; stop early */
+				break; /* deep enough to refuse; stop early */
 		}
 		else if (tok == WJB_END_ARRAY || tok == WJB_END_OBJECT)
 			depth--;
@@ -213,7 +208,7 @@ es_jsonb_depth(Jsonb *jb)
 JsonbValue *
 es_jsonb_field(Jsonb *obj, const char *key)
 {
-	JsonbValue	k;
+	JsonbValue k;
 
 	if (obj == NULL || !JB_ROOT_IS_OBJECT(obj))
 		return NULL;
@@ -247,7 +242,8 @@ raise_not_a_batch(void)
 }
 
 /* Raise ES422 about events[index].field. */
-static void event_error(int index, const char *field, const char *problem) pg_attribute_noreturn();
+static void event_error(int index, const char *field, const char *problem)
+	pg_attribute_noreturn();
 
 static void
 event_error(int index, const char *field, const char *problem)
@@ -261,7 +257,7 @@ event_error(int index, const char *field, const char *problem)
 static void
 check_event_part(Jsonb *part, int index, const char *field, int64 *bytes)
 {
-	char	   *text;
+	char *text;
 
 	if (es_jsonb_depth(part) > es_max_json_depth)
 		event_error(index, field,
@@ -283,7 +279,7 @@ EsEventInput *
 es_parse_events(Jsonb *events, int *nevents)
 {
 	EsEventInput *result;
-	int			n;
+	int			  n;
 
 	if (events == NULL || !JB_ROOT_IS_ARRAY(events) || JB_ROOT_IS_SCALAR(events))
 		raise_not_a_batch();
@@ -292,20 +288,23 @@ es_parse_events(Jsonb *events, int *nevents)
 		raise_not_a_batch();
 	if (n > es_max_batch_events)
 		es_raise_limit("batch_too_large",
-					   es_fact_int(es_fact_int(es_fact_str(es_facts(), "limit", "es_saas.max_batch_events"),
-											   "max", es_max_batch_events), "actual", n),
-				 "too many events in one append: %d (limit %d)", n, es_max_batch_events);
+					   es_fact_int(es_fact_int(es_fact_str(es_facts(), "limit",
+														   "es_saas.max_batch_events"),
+											   "max", es_max_batch_events),
+								   "actual", n),
+					   "too many events in one append: %d (limit %d)", n,
+					   es_max_batch_events);
 
 	result = palloc0(sizeof(EsEventInput) * n);
 	for (int i = 0; i < n; i++)
 	{
-		JsonbValue *elem = getIthJsonbValueFromContainer(&events->root, i);
-		Jsonb	   *obj;
+		JsonbValue	  *elem = getIthJsonbValueFromContainer(&events->root, i);
+		Jsonb		  *obj;
 		JsonbIterator *it;
-		JsonbValue	v;
+		JsonbValue	   v;
 		JsonbIteratorToken tok;
-		JsonbValue *field;
-		int64		bytes = 0;
+		JsonbValue		  *field;
+		int64			   bytes = 0;
 
 		if (elem->type != jbvBinary || !JsonContainerIsObject(elem->val.binary.data))
 			event_error(i, "", "must be a JSON object");
@@ -315,7 +314,7 @@ es_parse_events(Jsonb *events, int *nevents)
 		it = JsonbIteratorInit(&obj->root);
 		while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
 		{
-			bool		known = false;
+			bool known = false;
 
 			if (tok != WJB_KEY)
 				continue;
@@ -345,7 +344,8 @@ es_parse_events(Jsonb *events, int *nevents)
 		field = es_jsonb_field(obj, "metadata");
 		if (field == NULL || field->type == jbvNull)
 			result[i].metadata = NULL;
-		else if (field->type != jbvBinary || !JsonContainerIsObject(field->val.binary.data))
+		else if (field->type != jbvBinary ||
+				 !JsonContainerIsObject(field->val.binary.data))
 			event_error(i, "metadata", "must be a JSON object");
 		else
 		{
@@ -357,14 +357,15 @@ es_parse_events(Jsonb *events, int *nevents)
 			es_raise_limit("event_too_large",
 						   es_fact_int(es_fact_int(es_fact_str(es_fact_int(es_facts(), "index", i),
 															   "limit", "es_saas.max_event_bytes"),
-												   "max", es_max_event_bytes), "actual", bytes),
-					 "events[%d] is too large: " INT64_FORMAT " bytes (limit %d)",
-					 i, bytes, es_max_event_bytes);
+												   "max", es_max_event_bytes),
+									   "actual", bytes),
+						   "events[%d] is too large: " INT64_FORMAT " bytes (limit %d)",
+						   i, bytes, es_max_event_bytes);
 
 		field = es_jsonb_field(obj, "id");
 		if (field != NULL && field->type != jbvNull)
 		{
-			char	   *idtext;
+			char *idtext;
 
 			if (field->type != jbvString)
 				event_error(i, "id", "must be a UUID string");
@@ -393,24 +394,26 @@ es_jsonb_int_field(Jsonb *obj, const char *key, int64 *value)
 		return false;
 	if (v->type == jbvNumeric)
 	{
-		text = DatumGetCString(DirectFunctionCall1(numeric_out,
-												   NumericGetDatum(v->val.numeric)));
+		text = DatumGetCString(
+			DirectFunctionCall1(numeric_out, NumericGetDatum(v->val.numeric)));
 		errno = 0;
 		*value = strtoll(text, &end, 10);
 		if (errno == 0 && *end == '\0' && end != text)
 			return true;
 	}
-	es_raise_invalid("invalid_field", es_fact_field(key), "%s must be an integer", key);
+	es_raise_invalid("invalid_field", es_fact_field(key),
+					 "%s must be an integer", key);
 }
 
 /* Required string field of a command or query object (ES422 otherwise). */
 char *
 es_jsonb_required_text(Jsonb *obj, const char *key)
 {
-	char	   *value = es_jsonb_text_field(obj, key, NULL);
+	char *value = es_jsonb_text_field(obj, key, NULL);
 
 	if (value == NULL)
-		es_raise_invalid("invalid_field", es_fact_field(key), "%s must be a string", key);
+		es_raise_invalid("invalid_field", es_fact_field(key),
+						 "%s must be a string", key);
 	return value;
 }
 
@@ -428,7 +431,7 @@ es_json_quote(const char *str)
 static void
 push_key(JsonbParseState **state, const char *key)
 {
-	JsonbValue	k;
+	JsonbValue k;
 
 	k.type = jbvString;
 	k.val.string.val = (char *) key;
@@ -440,7 +443,7 @@ push_key(JsonbParseState **state, const char *key)
 void
 es_jsonb_push_string(JsonbParseState **state, const char *key, const char *str)
 {
-	JsonbValue	v;
+	JsonbValue v;
 
 	push_key(state, key);
 	if (str == NULL)
@@ -457,18 +460,19 @@ es_jsonb_push_string(JsonbParseState **state, const char *key, const char *str)
 void
 es_jsonb_push_int8(JsonbParseState **state, const char *key, int64 value)
 {
-	JsonbValue	v;
+	JsonbValue v;
 
 	push_key(state, key);
 	v.type = jbvNumeric;
-	v.val.numeric = DatumGetNumeric(DirectFunctionCall1(int8_numeric, Int64GetDatum(value)));
+	v.val.numeric =
+		DatumGetNumeric(DirectFunctionCall1(int8_numeric, Int64GetDatum(value)));
 	pushJsonbValue(state, WJB_VALUE, &v);
 }
 
 void
 es_jsonb_push_jsonb(JsonbParseState **state, const char *key, Jsonb *jb)
 {
-	JsonbValue	v;
+	JsonbValue v;
 
 	push_key(state, key);
 	if (JB_ROOT_IS_SCALAR(jb))

@@ -57,27 +57,27 @@
 
 PGDLLEXPORT void es_worker_main(Datum main_arg);
 
-int			es_worker_count = 1;
-char	   *es_worker_database = NULL;
-int			es_worker_batch_size = 100;
-int			es_worker_naptime = 1000;
-int			es_worker_max_attempts = 3;
-int			es_worker_retry_delay = 1000;
-int			es_worker_handler_timeout = 10000;
-int			es_worker_batch_time = 1000;
-bool		es_preloaded = false;
+int	  es_worker_count = 1;
+char *es_worker_database = NULL;
+int	  es_worker_batch_size = 100;
+int	  es_worker_naptime = 1000;
+int	  es_worker_max_attempts = 3;
+int	  es_worker_retry_delay = 1000;
+int	  es_worker_handler_timeout = 10000;
+int	  es_worker_batch_time = 1000;
+bool  es_preloaded = false;
 
 typedef struct EsWorkerShared
 {
-	Latch	   *latches[ES_MAX_WORKERS];
+	Latch *latches[ES_MAX_WORKERS];
 } EsWorkerShared;
 
-static EsWorkerShared *es_shared = NULL;
+static EsWorkerShared		  *es_shared = NULL;
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
-static bool wake_pending = false;
-static bool xact_callback_registered = false;
-static int	my_index = -1;
+static bool					   wake_pending = false;
+static bool					   xact_callback_registered = false;
+static int					   my_index = -1;
 
 static void
 es_shmem_request(void)
@@ -90,7 +90,7 @@ es_shmem_request(void)
 static void
 es_shmem_startup(void)
 {
-	bool		found;
+	bool found;
 
 	if (prev_shmem_startup_hook)
 		prev_shmem_startup_hook();
@@ -106,33 +106,33 @@ define_gucs(void)
 {
 	DefineCustomIntVariable("es_saas.worker_batch_size",
 							"Events a worker applies per (tenant, projection) transaction.",
-							NULL, &es_worker_batch_size,
-							100, 1, 100000, PGC_SIGHUP, 0, NULL, NULL, NULL);
+							NULL, &es_worker_batch_size, 100, 1, 100000,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
 
 	DefineCustomIntVariable("es_saas.worker_naptime",
 							"How long an idle worker sleeps when no append wakes it.",
-							NULL, &es_worker_naptime,
-							1000, 10, 3600 * 1000, PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+							NULL, &es_worker_naptime, 1000, 10, 3600 * 1000,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
 
 	DefineCustomIntVariable("es_saas.worker_max_attempts",
 							"Attempts at an event before it is parked as a dead letter.",
-							NULL, &es_worker_max_attempts,
-							3, 1, 1000, PGC_SIGHUP, 0, NULL, NULL, NULL);
+							NULL, &es_worker_max_attempts, 3, 1, 1000,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
 
 	DefineCustomIntVariable("es_saas.worker_retry_delay",
 							"First backoff after a failed event; doubles per attempt.",
-							NULL, &es_worker_retry_delay,
-							1000, 0, 3600 * 1000, PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+							NULL, &es_worker_retry_delay, 1000, 0, 3600 * 1000,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
 
 	DefineCustomIntVariable("es_saas.worker_handler_timeout",
 							"Longest a projection handler may run on one event (0: no limit).",
-							NULL, &es_worker_handler_timeout,
-							10000, 0, INT_MAX, PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+							NULL, &es_worker_handler_timeout, 10000, 0,
+							INT_MAX, PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
 
 	DefineCustomIntVariable("es_saas.worker_batch_time",
 							"Time budget of one (tenant, projection) batch, so others get their turn.",
-							NULL, &es_worker_batch_time,
-							1000, 1, INT_MAX, PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+							NULL, &es_worker_batch_time, 1000, 1, INT_MAX,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
 
 	/* PGC_POSTMASTER variables can only be defined while preloading */
 	if (process_shared_preload_libraries_in_progress)
@@ -140,13 +140,13 @@ define_gucs(void)
 		DefineCustomIntVariable("es_saas.worker_count",
 								"Number of async projection workers.",
 								"Needs es_saas in shared_preload_libraries.",
-								&es_worker_count,
-								1, 0, 64, PGC_POSTMASTER, 0, NULL, NULL, NULL);
+								&es_worker_count, 1, 0, 64, PGC_POSTMASTER, 0,
+								NULL, NULL, NULL);
 
 		DefineCustomStringVariable("es_saas.worker_database",
 								   "Database whose async projections the workers apply.",
-								   NULL, &es_worker_database,
-								   "postgres", PGC_POSTMASTER, 0, NULL, NULL, NULL);
+								   NULL, &es_worker_database, "postgres",
+								   PGC_POSTMASTER, 0, NULL, NULL, NULL);
 	}
 }
 
@@ -189,7 +189,7 @@ wake_callback(XactEvent event, void *arg)
 	{
 		for (int i = 0; i < ES_MAX_WORKERS; i++)
 		{
-			Latch	   *latch = es_shared->latches[i];
+			Latch *latch = es_shared->latches[i];
 
 			if (latch != NULL)
 				SetLatch(latch);
@@ -215,15 +215,15 @@ es_worker_wake_at_commit(void)
 
 typedef struct WorkItem
 {
-	char	   *projection;
-	char	   *tenant;
+	char *projection;
+	char *tenant;
 } WorkItem;
 
 typedef struct BatchEvent
 {
-	int64		position;
-	char	   *type;
-	Jsonb	   *event;
+	int64  position;
+	char  *type;
+	Jsonb *event;
 } BatchEvent;
 
 typedef struct Batch
@@ -235,7 +235,7 @@ typedef struct Batch
 static bool
 collect_sink(void *arg, Datum *values)
 {
-	Batch	   *b = (Batch *) arg;
+	Batch *b = (Batch *) arg;
 
 	b->events[b->n].position = DatumGetInt64(values[0]);
 	b->events[b->n].type = TextDatumGetCString(values[3]);
@@ -249,10 +249,10 @@ static List *
 find_work(MemoryContext cxt)
 {
 	static SPIPlanPtr plan = NULL;
-	Oid			types[2] = {INT4OID, INT4OID};
-	Datum		values[2];
-	List	   *items = NIL;
-	uint64		n;
+	Oid				  types[2] = {INT4OID, INT4OID};
+	Datum			  values[2];
+	List			 *items = NIL;
+	uint64			  n;
 
 	es_plan(&plan,
 			"SELECT p.name, t.tenant_id FROM " ES_SQL_PROJECTIONS " p "
@@ -275,9 +275,10 @@ find_work(MemoryContext cxt)
 	for (uint64 i = 0; i < n; i++)
 	{
 		MemoryContext old = MemoryContextSwitchTo(cxt);
-		WorkItem   *w = palloc(sizeof(WorkItem));
+		WorkItem	 *w = palloc(sizeof(WorkItem));
 
-		w->projection = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		w->projection =
+			SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
 		w->tenant = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
 		items = lappend(items, w);
 		MemoryContextSwitchTo(old);
@@ -285,21 +286,22 @@ find_work(MemoryContext cxt)
 	return items;
 }
 
-/* Apply one event in a subtransaction, with a timeout; false with *error on failure. */
+/* Apply one event in a subtransaction, with a timeout; false with *error on
+ * failure. */
 static bool
 apply_guarded(EsProjection *proj, const char *tenant, Jsonb *event, char **error)
 {
-	Datum		result;
-	bool		isnull;
-	ErrorData  *edata;
-	bool		ok;
+	Datum	   result;
+	bool	   isnull;
+	ErrorData *edata;
+	bool	   ok;
 
 	es_projection_depth++;
 	if (es_worker_handler_timeout > 0)
 		enable_timeout_after(STATEMENT_TIMEOUT, es_worker_handler_timeout);
 	ok = es_call_handler_guarded(&proj->flinfo, proj->owner, tenant,
-								 CStringGetTextDatum(tenant), JsonbPGetDatum(event),
-								 &result, &isnull, &edata);
+								 CStringGetTextDatum(tenant),
+								 JsonbPGetDatum(event), &result, &isnull, &edata);
 	if (es_worker_handler_timeout > 0)
 		disable_timeout(STATEMENT_TIMEOUT, false);
 	es_projection_depth--;
@@ -310,13 +312,13 @@ apply_guarded(EsProjection *proj, const char *tenant, Jsonb *event, char **error
 /* Where one (tenant, projection) stands, and what this batch changed. */
 typedef struct Checkpoint
 {
-	Datum		key[2];			/* tenant, projection (text) */
-	int64		position;		/* last event applied or parked */
-	int32		attempts;		/* failed attempts at the next event */
-	int32		new_errors;
-	char	   *last_error;		/* NULL: keep the stored one */
-	int32		retry_ms;		/* > 0: back off this long */
-	bool		stopped;
+	Datum key[2];	/* tenant, projection (text) */
+	int64 position; /* last event applied or parked */
+	int32 attempts; /* failed attempts at the next event */
+	int32 new_errors;
+	char *last_error; /* NULL: keep the stored one */
+	int32 retry_ms;	  /* > 0: back off this long */
+	bool  stopped;
 } Checkpoint;
 
 /* Start the transaction of one unit of work, with SPI and a snapshot. */
@@ -348,8 +350,8 @@ lock_checkpoint(Checkpoint *cp)
 {
 	static SPIPlanPtr create_plan = NULL;
 	static SPIPlanPtr read_plan = NULL;
-	Oid			types[2] = {TEXTOID, TEXTOID};
-	bool		isnull;
+	Oid				  types[2] = {TEXTOID, TEXTOID};
+	bool			  isnull;
 
 	es_plan(&create_plan,
 			"INSERT INTO " ES_SQL_PROJECTION_CHECKPOINTS " (tenant_id, projection) "
@@ -372,8 +374,8 @@ static void
 park_event(Checkpoint *cp, BatchEvent *ev, const char *error)
 {
 	static SPIPlanPtr plan = NULL;
-	Oid			types[6] = {TEXTOID, TEXTOID, INT8OID, JSONBOID, TEXTOID, INT4OID};
-	Datum		values[6];
+	Oid	  types[6] = {TEXTOID, TEXTOID, INT8OID, JSONBOID, TEXTOID, INT4OID};
+	Datum values[6];
 
 	es_plan(&plan,
 			"INSERT INTO " ES_SQL_DEAD_LETTERS " "
@@ -394,10 +396,10 @@ static void
 save_checkpoint(Checkpoint *cp)
 {
 	static SPIPlanPtr plan = NULL;
-	Oid			types[8] = {TEXTOID, TEXTOID, INT8OID, INT4OID, INT4OID, TEXTOID,
-	INT4OID, BOOLOID};
-	Datum		values[8];
-	char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	Oid				  types[8] = {TEXTOID, TEXTOID, INT8OID, INT4OID,
+								  INT4OID, TEXTOID, INT4OID, BOOLOID};
+	Datum			  values[8];
+	char			  nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 
 	es_plan(&plan,
 			"UPDATE " ES_SQL_PROJECTION_CHECKPOINTS " SET position = $3, attempts = $4, "
@@ -431,7 +433,7 @@ save_checkpoint(Checkpoint *cp)
 static int32
 retry_delay_ms(int32 attempts)
 {
-	int64		delay = (int64) es_worker_retry_delay << Min(Max(attempts - 1, 0), 16);
+	int64 delay = (int64) es_worker_retry_delay << Min(Max(attempts - 1, 0), 16);
 
 	return (int32) Min(delay, (int64) PG_INT32_MAX);
 }
@@ -485,7 +487,8 @@ apply_batch(EsProjection *proj, const char *tenant, Batch *batch, Checkpoint *cp
 		}
 		else if (handle_failure(proj, cp, ev, error))
 			break;
-		if (TimestampDifferenceExceeds(started, GetCurrentTimestamp(), es_worker_batch_time))
+		if (TimestampDifferenceExceeds(started, GetCurrentTimestamp(),
+									   es_worker_batch_time))
 			break;
 		CHECK_FOR_INTERRUPTS();
 	}
@@ -500,9 +503,9 @@ static bool
 process_item(WorkItem *w)
 {
 	EsProjection *proj;
-	Checkpoint	cp = {0};
-	Batch		batch = {NULL, 0};
-	bool		full = false;
+	Checkpoint	  cp = {0};
+	Batch		  batch = {NULL, 0};
+	bool		  full = false;
 
 	begin_work("es_saas: applying projection");
 	proj = es_lookup_projection(w->projection);
@@ -527,16 +530,16 @@ process_item(WorkItem *w)
 static bool
 run_once(MemoryContext pass_cxt)
 {
-	List	   *items = NIL;
-	ListCell   *lc;
-	bool		more = false;
+	List	 *items = NIL;
+	ListCell *lc;
+	bool	  more = false;
 
 	begin_work(NULL);
 	if (es_registry_installed())
 		items = find_work(pass_cxt);
 	end_work();
 
-	foreach(lc, items)
+	foreach (lc, items)
 	{
 		more |= process_item((WorkItem *) lfirst(lc));
 		CHECK_FOR_INTERRUPTS();
@@ -573,7 +576,7 @@ es_worker_main(Datum main_arg)
 
 	for (;;)
 	{
-		bool		more;
+		bool more;
 
 		MemoryContextReset(pass_cxt);
 		more = run_once(pass_cxt);

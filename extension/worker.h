@@ -13,14 +13,14 @@
 #include "postgres.h"
 
 /* GUCs */
-extern int	es_worker_count;
+extern int	 es_worker_count;
 extern char *es_worker_database;
-extern int	es_worker_batch_size;
-extern int	es_worker_naptime;
-extern int	es_worker_max_attempts;
-extern int	es_worker_retry_delay;
-extern int	es_worker_handler_timeout;
-extern int	es_worker_batch_time;
+extern int	 es_worker_batch_size;
+extern int	 es_worker_naptime;
+extern int	 es_worker_max_attempts;
+extern int	 es_worker_retry_delay;
+extern int	 es_worker_handler_timeout;
+extern int	 es_worker_batch_time;
 
 /* True when the library was loaded by shared_preload_libraries */
 extern bool es_preloaded;
@@ -39,4 +39,4 @@ extern void es_worker_init(void);
 /* Wake the async workers when this transaction commits */
 extern void es_worker_wake_at_commit(void);
 
-#endif							/* ES_WORKER_H */
+#endif /* ES_WORKER_H */

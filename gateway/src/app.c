@@ -7,12 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-static struct {
-	es_config cfg;         /* immutable after es_app_init */
-	es_auth *auth;         /* immutable after es_app_init */
-	char *openapi;         /* immutable after es_app_init */
-	int stopping;          /* __atomic builtins only */
-	int inflight;          /* __atomic builtins only */
+static struct
+{
+	es_config cfg;		/* immutable after es_app_init */
+	es_auth	 *auth;		/* immutable after es_app_init */
+	char	 *openapi;	/* immutable after es_app_init */
+	int		  stopping; /* __atomic builtins only */
+	int		  inflight; /* __atomic builtins only */
 } app;
 
 void

@@ -21,16 +21,16 @@ void es_app_init(es_config *cfg, es_auth *auth, char *openapi);
 void es_app_free(void);
 
 const es_config *es_app_config(void);
-const es_auth *es_app_auth(void);
-const char *es_app_openapi(void);
+const es_auth	*es_app_auth(void);
+const char		*es_app_openapi(void);
 
 /* Lifecycle: set once on SIGTERM/SIGINT; read by readiness and SSE loops. */
 void es_app_set_stopping(void);
-int es_app_stopping(void);
+int	 es_app_stopping(void);
 
 /* Requests inside the pipeline: +1 on entry, -1 on exit (the drain waits
  * for zero). */
 void es_app_inflight_add(int delta);
-int es_app_inflight(void);
+int	 es_app_inflight(void);
 
 #endif

@@ -13,12 +13,12 @@
 #include "auth.h"
 
 #include <cjson/cJSON.h>
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
-#include <openssl/core_names.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,14 +28,15 @@
 
 #define ES_JWT_MAX_LEN 8192
 
-struct es_auth {
+struct es_auth
+{
 	unsigned char *secret;
-	size_t secret_len;
-	EVP_PKEY *rsa; /* RS256 key or NULL */
-	EVP_PKEY *ec;  /* ES256 key or NULL */
-	char *audience;
-	char *issuer;
-	int leeway;
+	size_t		   secret_len;
+	EVP_PKEY	  *rsa; /* RS256 key or NULL */
+	EVP_PKEY	  *ec;	/* ES256 key or NULL */
+	char		  *audience;
+	char		  *issuer;
+	int			   leeway;
 };
 
 /* Copy a string or NULL when empty. */
@@ -56,19 +57,21 @@ es_auth_new(const es_auth_options *opt, char *errbuf, size_t errlen)
 		a->secret_len = strlen(opt->hs_secret);
 		if (a->secret_len < 32)
 		{
-			snprintf(errbuf, errlen, "ES_JWT_SECRET must be at least 32 bytes (got %zu)", a->secret_len);
+			snprintf(errbuf, errlen, "ES_JWT_SECRET must be at least 32 bytes (got %zu)",
+					 a->secret_len);
 			goto fail;
 		}
 		a->secret = (unsigned char *) es_xstrdup(opt->hs_secret);
 	}
 	if (opt->public_key_file && *opt->public_key_file)
 	{
-		FILE *f = fopen(opt->public_key_file, "r");
+		FILE	 *f = fopen(opt->public_key_file, "r");
 		EVP_PKEY *k;
 
 		if (f == NULL)
 		{
-			snprintf(errbuf, errlen, "cannot open ES_JWT_PUBLIC_KEY_FILE %s", opt->public_key_file);
+			snprintf(errbuf, errlen, "cannot open ES_JWT_PUBLIC_KEY_FILE %s",
+					 opt->public_key_file);
 			goto fail;
 		}
 		k = PEM_read_PUBKEY(f, NULL, NULL, NULL);
@@ -90,10 +93,11 @@ es_auth_new(const es_auth_options *opt, char *errbuf, size_t errlen)
 		}
 		else if (EVP_PKEY_is_a(k, "EC"))
 		{
-			char group[64] = "";
+			char   group[64] = "";
 			size_t glen = 0;
 
-			if (!EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), &glen) ||
+			if (!EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_GROUP_NAME,
+												group, sizeof(group), &glen) ||
 				strcmp(group, "prime256v1") != 0)
 			{
 				EVP_PKEY_free(k);
@@ -111,12 +115,15 @@ es_auth_new(const es_auth_options *opt, char *errbuf, size_t errlen)
 	}
 	if (a->secret == NULL && a->rsa == NULL && a->ec == NULL)
 	{
-		snprintf(errbuf, errlen, "no JWT key configured (ES_JWT_SECRET or ES_JWT_PUBLIC_KEY_FILE)");
+		snprintf(errbuf, errlen,
+				 "no JWT key configured (ES_JWT_SECRET or ES_JWT_PUBLIC_KEY_FILE)");
 		goto fail;
 	}
 	a->audience = dup_nonempty(opt->audience);
 	a->issuer = dup_nonempty(opt->issuer);
-	a->leeway = opt->leeway_seconds < 0 ? 0 : (opt->leeway_seconds > 30 ? 30 : opt->leeway_seconds);
+	a->leeway = opt->leeway_seconds < 0
+					? 0
+					: (opt->leeway_seconds > 30 ? 30 : opt->leeway_seconds);
 	return a;
 fail:
 	es_auth_free(a);
@@ -159,7 +166,8 @@ es_auth_bearer(const char *header, const char **token, es_error *err)
 	if (header == NULL || *header == '\0')
 		return es_error_set(err, 401, "missing_token", "authorization required");
 	if (strncasecmp(header, "Bearer ", 7) != 0)
-		return es_error_set(err, 401, "invalid_token", "authorization must be a Bearer token");
+		return es_error_set(err, 401, "invalid_token",
+							"authorization must be a Bearer token");
 	p = header + 7;
 	while (*p == ' ')
 		p++;
@@ -175,12 +183,13 @@ verify_hs256(const es_auth *a, const char *input, size_t inlen,
 			 const unsigned char *sig, size_t siglen)
 {
 	unsigned char mac[EVP_MAX_MD_SIZE];
-	unsigned int maclen = 0;
+	unsigned int  maclen = 0;
 
 	if (a->secret == NULL || siglen != 32)
 		return 0;
-	if (HMAC(EVP_sha256(), a->secret, (int) a->secret_len, (const unsigned char *) input,
-			 inlen, mac, &maclen) == NULL || maclen != 32)
+	if (HMAC(EVP_sha256(), a->secret, (int) a->secret_len,
+			 (const unsigned char *) input, inlen, mac, &maclen) == NULL ||
+		maclen != 32)
 		return 0;
 	return CRYPTO_memcmp(mac, sig, 32) == 0;
 }
@@ -191,7 +200,7 @@ verify_pkey(EVP_PKEY *k, const char *input, size_t inlen,
 			const unsigned char *sig, size_t siglen)
 {
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	int ok = 0;
+	int			ok = 0;
 
 	if (md == NULL)
 		return 0;
@@ -207,10 +216,10 @@ static int
 verify_es256(const es_auth *a, const char *input, size_t inlen,
 			 const unsigned char *sig, size_t siglen)
 {
-	ECDSA_SIG *es;
-	BIGNUM *r, *s;
+	ECDSA_SIG	  *es;
+	BIGNUM		  *r, *s;
 	unsigned char *der = NULL;
-	int derlen, ok;
+	int			   derlen, ok;
 
 	if (a->ec == NULL || siglen != 64)
 		return 0;
@@ -259,19 +268,19 @@ audience_matches(const cJSON *aud, const char *want)
 		return strcmp(aud->valuestring, want) == 0;
 	if (!cJSON_IsArray(aud))
 		return 0;
-	cJSON_ArrayForEach(it, aud)
-		if (cJSON_IsString(it) && strcmp(it->valuestring, want) == 0)
-			return 1;
+	cJSON_ArrayForEach(it, aud) if (cJSON_IsString(it) &&
+									strcmp(it->valuestring, want) == 0) return 1;
 	return 0;
 }
 
 /* A compact JWS, split and decoded, with its header parsed. */
-typedef struct jws {
+typedef struct jws
+{
 	unsigned char *hjson, *pjson, *sig; /* decoded, NUL-terminated */
-	size_t hlen, plen, slen;
-	size_t signed_len;                  /* length of "header.payload" */
-	cJSON *hdr;
-	const char *alg;
+	size_t		   hlen, plen, slen;
+	size_t		   signed_len; /* length of "header.payload" */
+	cJSON		  *hdr;
+	const char	  *alg;
 } jws;
 
 static void
@@ -288,8 +297,8 @@ jws_free(jws *j)
 static int
 jws_decode(const char *token, jws *j)
 {
-	const char *dot1, *dot2;
-	size_t tlen = strlen(token);
+	const char	*dot1, *dot2;
+	size_t		 tlen = strlen(token);
 	const cJSON *alg, *kid, *typ;
 
 	memset(j, 0, sizeof(*j));
@@ -310,13 +319,15 @@ jws_decode(const char *token, jws *j)
 		!es_json_depth_ok((const char *) j->hjson, j->hlen, 16) ||
 		!es_json_depth_ok((const char *) j->pjson, j->plen, 16))
 		return 0;
-	j->hdr = cJSON_ParseWithLengthOpts((const char *) j->hjson, j->hlen + 1, NULL, 1);
+	j->hdr =
+		cJSON_ParseWithLengthOpts((const char *) j->hjson, j->hlen + 1, NULL, 1);
 	if (!cJSON_IsObject(j->hdr))
 		return 0;
 	alg = cJSON_GetObjectItemCaseSensitive(j->hdr, "alg");
 	kid = cJSON_GetObjectItemCaseSensitive(j->hdr, "kid");
 	typ = cJSON_GetObjectItemCaseSensitive(j->hdr, "typ");
-	if (!cJSON_IsString(alg) || (kid && !cJSON_IsString(kid)) || (typ && !cJSON_IsString(typ)) ||
+	if (!cJSON_IsString(alg) || (kid && !cJSON_IsString(kid)) ||
+		(typ && !cJSON_IsString(typ)) ||
 		cJSON_GetObjectItemCaseSensitive(j->hdr, "crit") != NULL)
 		return 0;
 	j->alg = alg->valuestring;
@@ -333,7 +344,8 @@ verify_signature(const es_auth *a, const char *token, const jws *j)
 	if (strcmp(j->alg, "HS256") == 0)
 		ok = verify_hs256(a, token, j->signed_len, j->sig, j->slen);
 	else if (strcmp(j->alg, "RS256") == 0)
-		ok = a->rsa != NULL && verify_pkey(a->rsa, token, j->signed_len, j->sig, j->slen);
+		ok = a->rsa != NULL &&
+			 verify_pkey(a->rsa, token, j->signed_len, j->sig, j->slen);
 	else if (strcmp(j->alg, "ES256") == 0)
 		ok = verify_es256(a, token, j->signed_len, j->sig, j->slen);
 	else
@@ -346,8 +358,8 @@ verify_signature(const es_auth *a, const char *token, const jws *j)
 static const char *
 check_claims(const es_auth *a, const cJSON *payload, time_t now)
 {
-	double exp = 0, nbf = 0;
-	int has_exp, has_nbf;
+	double		 exp = 0, nbf = 0;
+	int			 has_exp, has_nbf;
 	const cJSON *iss;
 
 	if (!numeric_claim(payload, "exp", &exp, &has_exp) ||
@@ -357,10 +369,12 @@ check_claims(const es_auth *a, const cJSON *payload, time_t now)
 		return "token expired";
 	if (has_nbf && (double) now + a->leeway < nbf)
 		return "token not yet valid";
-	if (a->audience && !audience_matches(cJSON_GetObjectItemCaseSensitive(payload, "aud"), a->audience))
+	if (a->audience &&
+		!audience_matches(cJSON_GetObjectItemCaseSensitive(payload, "aud"), a->audience))
 		return "audience mismatch";
 	iss = cJSON_GetObjectItemCaseSensitive(payload, "iss");
-	if (a->issuer && !(cJSON_IsString(iss) && strcmp(iss->valuestring, a->issuer) == 0))
+	if (a->issuer &&
+		!(cJSON_IsString(iss) && strcmp(iss->valuestring, a->issuer) == 0))
 		return "issuer mismatch";
 	return NULL;
 }
@@ -400,20 +414,20 @@ extract_claims(const cJSON *payload, es_claims *claims)
 
 /* Verify token and extract claims: decode -> signature -> claims. */
 es_status
-es_auth_verify(const es_auth *a, const char *token, time_t now, es_claims *claims,
-			   es_error *err)
+es_auth_verify(const es_auth *a, const char *token, time_t now,
+			   es_claims *claims, es_error *err)
 {
-	jws j;
-	cJSON *payload = NULL;
+	jws			j;
+	cJSON	   *payload = NULL;
 	const char *why = "invalid token";
 
 	memset(claims, 0, sizeof(*claims));
 	if (jws_decode(token, &j) && (why = verify_signature(a, token, &j)) == NULL)
 	{
-		payload = cJSON_ParseWithLengthOpts((const char *) j.pjson, j.plen + 1, NULL, 1);
-		if (!cJSON_IsObject(payload))
-			why = "invalid claims";
-		else if ((why = check_claims(a, payload, now)) == NULL && !extract_claims(payload, claims))
+		payload =
+			cJSON_ParseWithLengthOpts((const char *) j.pjson, j.plen + 1, NULL, 1);
+		why = cJSON_IsObject(payload) ? check_claims(a, payload, now) : "invalid claims";
+		if (why == NULL && !extract_claims(payload, claims))
 			why = "invalid claims";
 	}
 	cJSON_Delete(payload);

@@ -13,23 +13,25 @@
 
 typedef struct es_auth es_auth;
 
-typedef struct es_claims {
+typedef struct es_claims
+{
 	char *tenant_id; /* NULL when the token has none */
-	int is_admin;
-	char *subject;   /* "sub" or NULL, for logs */
+	int	  is_admin;
+	char *subject; /* "sub" or NULL, for logs */
 } es_claims;
 
-typedef struct es_auth_options {
-	const char *hs_secret;       /* NULL/"" = HS256 disabled; else >= 32 bytes */
+typedef struct es_auth_options
+{
+	const char *hs_secret; /* NULL/"" = HS256 disabled; else >= 32 bytes */
 	const char *public_key_file; /* PEM (RSA => RS256, EC P-256 => ES256) */
-	const char *audience;        /* NULL/"" = not checked */
-	const char *issuer;          /* NULL/"" = not checked */
-	int leeway_seconds;          /* clamped to 0..30 */
+	const char *audience;		 /* NULL/"" = not checked */
+	const char *issuer;			 /* NULL/"" = not checked */
+	int			leeway_seconds;	 /* clamped to 0..30 */
 } es_auth_options;
 
 /* Build the verifier; errbuf explains a refusal (short secret, bad PEM). */
 es_auth *es_auth_new(const es_auth_options *opt, char *errbuf, size_t errlen) ES_MUSTCHECK;
-void es_auth_free(es_auth *a);
+void	 es_auth_free(es_auth *a);
 
 /* Verify a compact JWS; fills claims (caller frees with es_claims_free).
  * On failure err is 401 invalid_token. */

@@ -16,66 +16,99 @@
 
 #include "util.h"
 
-typedef enum { CT_STR, CT_INT, CT_LL, CT_BOOL } ctype;
+typedef enum
+{
+	CT_STR,
+	CT_INT,
+	CT_LL,
+	CT_BOOL
+} ctype;
 
-typedef struct env_param {
+typedef struct env_param
+{
 	const char *name;
-	ctype type;
-	size_t offset;
+	ctype		type;
+	size_t		offset;
 	const char *def;
-	long long min, max;
-	int secret;
+	long long	min, max;
+	int			secret;
 	const char *help;
 } env_param;
 
 #define OFF(f) offsetof(es_config, f)
 
 static const env_param env_table[] = {
-	{"ES_DATABASE_URL", CT_STR, OFF(database_url), "dbname=es_saas", 0, 0, 1, "libpq connection string"},
+	{"ES_DATABASE_URL", CT_STR, OFF(database_url), "dbname=es_saas", 0, 0, 1,
+	 "libpq connection string"},
 	{"ES_LISTEN", CT_STR, OFF(listen), "127.0.0.1:8080", 0, 0, 0, "host:port to bind"},
-	{"ES_JWT_SECRET", CT_STR, OFF(jwt_secret), "", 0, 0, 1, "HS256 shared secret (>= 32 bytes)"},
-	{"ES_JWT_PUBLIC_KEY_FILE", CT_STR, OFF(jwt_public_key_file), "", 0, 0, 0, "PEM public key for RS256/ES256"},
+	{"ES_JWT_SECRET", CT_STR, OFF(jwt_secret), "", 0, 0, 1,
+	 "HS256 shared secret (>= 32 bytes)"},
+	{"ES_JWT_PUBLIC_KEY_FILE", CT_STR, OFF(jwt_public_key_file), "", 0, 0, 0,
+	 "PEM public key for RS256/ES256"},
 	{"ES_JWT_AUDIENCE", CT_STR, OFF(jwt_audience), "", 0, 0, 0, "required aud when set"},
 	{"ES_JWT_ISSUER", CT_STR, OFF(jwt_issuer), "", 0, 0, 0, "required iss when set"},
-	{"ES_JWT_LEEWAY_SECONDS", CT_INT, OFF(jwt_leeway_seconds), "30", 0, 30, 0, "exp/nbf leeway"},
+	{"ES_JWT_LEEWAY_SECONDS", CT_INT, OFF(jwt_leeway_seconds), "30", 0, 30, 0,
+	 "exp/nbf leeway"},
 	{"ES_POOL_SIZE", CT_INT, OFF(pool_size), "8", 1, 512, 0, "database connections"},
-	{"ES_POOL_WAIT_MS", CT_INT, OFF(pool_wait_ms), "5000", 1, 600000, 0, "wait for a free connection before 503"},
-	{"ES_MAX_BODY_BYTES", CT_LL, OFF(max_body_bytes), "4194304", 1, 1073741824LL, 0, "request body limit (413)"},
-	{"ES_RESILIENCE_CONFIG", CT_STR, OFF(resilience_config), "config/resilience.yaml", 0, 0, 0, "resilience YAML path"},
-	{"ES_THREADS", CT_INT, OFF(threads), "32", 2, 4096, 0, "HTTP worker threads (concurrent connections)"},
-	{"ES_CONNECTION_QUEUE", CT_INT, OFF(connection_queue), "128", 1, 65536, 0, "accepted connections waiting for a worker"},
-	{"ES_REQUEST_TIMEOUT_MS", CT_INT, OFF(request_timeout_ms), "30000", 100, 3600000, 0, "socket read/write timeout"},
-	{"ES_MAX_HEADER_BYTES", CT_INT, OFF(max_header_bytes), "16384", 1024, 1048576, 0, "request line + headers limit"},
-	{"ES_MAX_URL_BYTES", CT_INT, OFF(max_url_bytes), "4096", 64, 1048576, 0, "request URI limit (414)"},
-	{"ES_SSE_HEARTBEAT_SECONDS", CT_INT, OFF(sse_heartbeat_seconds), "15", 1, 3600, 0, "SSE heartbeat comment interval"},
-	{"ES_SSE_POLL_MS", CT_INT, OFF(sse_poll_ms), "500", 10, 1000, 0, "SSE poll interval without NOTIFY"},
-	{"ES_SSE_BUFFER_BYTES", CT_LL, OFF(sse_buffer_bytes), "1048576", 4096, 1073741824LL, 0, "max bytes per SSE write batch"},
-	{"ES_SSE_MAX_CLIENTS", CT_INT, OFF(sse_max_clients), "16", 0, 4096, 0, "concurrent SSE subscriptions"},
+	{"ES_POOL_WAIT_MS", CT_INT, OFF(pool_wait_ms), "5000", 1, 600000, 0,
+	 "wait for a free connection before 503"},
+	{"ES_MAX_BODY_BYTES", CT_LL, OFF(max_body_bytes), "4194304", 1,
+	 1073741824LL, 0, "request body limit (413)"},
+	{"ES_RESILIENCE_CONFIG", CT_STR, OFF(resilience_config),
+	 "config/resilience.yaml", 0, 0, 0, "resilience YAML path"},
+	{"ES_THREADS", CT_INT, OFF(threads), "32", 2, 4096, 0,
+	 "HTTP worker threads (concurrent connections)"},
+	{"ES_CONNECTION_QUEUE", CT_INT, OFF(connection_queue), "128", 1, 65536, 0,
+	 "accepted connections waiting for a worker"},
+	{"ES_REQUEST_TIMEOUT_MS", CT_INT, OFF(request_timeout_ms), "30000", 100,
+	 3600000, 0, "socket read/write timeout"},
+	{"ES_MAX_HEADER_BYTES", CT_INT, OFF(max_header_bytes), "16384", 1024,
+	 1048576, 0, "request line + headers limit"},
+	{"ES_MAX_URL_BYTES", CT_INT, OFF(max_url_bytes), "4096", 64, 1048576, 0,
+	 "request URI limit (414)"},
+	{"ES_SSE_HEARTBEAT_SECONDS", CT_INT, OFF(sse_heartbeat_seconds), "15", 1,
+	 3600, 0, "SSE heartbeat comment interval"},
+	{"ES_SSE_POLL_MS", CT_INT, OFF(sse_poll_ms), "500", 10, 1000, 0,
+	 "SSE poll interval without NOTIFY"},
+	{"ES_SSE_BUFFER_BYTES", CT_LL, OFF(sse_buffer_bytes), "1048576", 4096,
+	 1073741824LL, 0, "max bytes per SSE write batch"},
+	{"ES_SSE_MAX_CLIENTS", CT_INT, OFF(sse_max_clients), "16", 0, 4096, 0,
+	 "concurrent SSE subscriptions"},
 	{"ES_LOG_LEVEL", CT_STR, OFF(log_level), "info", 0, 0, 0, "debug|info|warn|error"},
-	{"ES_SPOOL_DIR", CT_STR, OFF(spool_dir), "", 0, 0, 0, "command spool directory (reserved)"},
+	{"ES_SPOOL_DIR", CT_STR, OFF(spool_dir), "", 0, 0, 0,
+	 "command spool directory (reserved)"},
 };
 
-typedef struct yaml_param {
+typedef struct yaml_param
+{
 	const char *key;
-	ctype type;
-	size_t offset;
-	long long min, max;
+	ctype		type;
+	size_t		offset;
+	long long	min, max;
 } yaml_param;
 
 #define ROFF(f) offsetof(es_resilience, f)
 
 static const yaml_param yaml_table[] = {
-	{"circuit_breakers.event_store.failure_threshold", CT_INT, ROFF(es_failure_threshold), 1, 1000},
-	{"circuit_breakers.event_store.open_seconds", CT_INT, ROFF(es_open_seconds), 1, 86400},
-	{"circuit_breakers.event_store.half_open_probes", CT_INT, ROFF(es_half_open_probes), 1, 100},
-	{"circuit_breakers.query_handler.failure_threshold", CT_INT, ROFF(qh_failure_threshold), 1, 1000},
-	{"circuit_breakers.query_handler.open_seconds", CT_INT, ROFF(qh_open_seconds), 1, 86400},
-	{"circuit_breakers.query_handler.half_open_probes", CT_INT, ROFF(qh_half_open_probes), 1, 100},
+	{"circuit_breakers.event_store.failure_threshold", CT_INT,
+	 ROFF(es_failure_threshold), 1, 1000},
+	{"circuit_breakers.event_store.open_seconds", CT_INT,
+	 ROFF(es_open_seconds), 1, 86400},
+	{"circuit_breakers.event_store.half_open_probes", CT_INT,
+	 ROFF(es_half_open_probes), 1, 100},
+	{"circuit_breakers.query_handler.failure_threshold", CT_INT,
+	 ROFF(qh_failure_threshold), 1, 1000},
+	{"circuit_breakers.query_handler.open_seconds", CT_INT,
+	 ROFF(qh_open_seconds), 1, 86400},
+	{"circuit_breakers.query_handler.half_open_probes", CT_INT,
+	 ROFF(qh_half_open_probes), 1, 100},
 	{"retries.database.max_retries", CT_INT, ROFF(db_max_retries), 0, 100},
-	{"retries.database.initial_backoff_ms", CT_INT, ROFF(db_initial_backoff_ms), 0, 600000},
+	{"retries.database.initial_backoff_ms", CT_INT,
+	 ROFF(db_initial_backoff_ms), 0, 600000},
 	{"retries.database.multiplier", CT_INT, ROFF(db_multiplier), 1, 100},
 	{"retries.event_processing.max_retries", CT_INT, ROFF(ev_max_retries), 0, 100},
-	{"retries.event_processing.initial_backoff_ms", CT_INT, ROFF(ev_initial_backoff_ms), 0, 600000},
+	{"retries.event_processing.initial_backoff_ms", CT_INT,
+	 ROFF(ev_initial_backoff_ms), 0, 600000},
 	{"retries.event_processing.multiplier", CT_INT, ROFF(ev_multiplier), 1, 100},
 	{"timeouts.database_statement_ms", CT_INT, ROFF(statement_timeout_ms), 1, 3600000},
 	{"timeouts.command_ms", CT_INT, ROFF(command_timeout_ms), 1, 3600000},
@@ -88,13 +121,24 @@ static const yaml_param yaml_table[] = {
 void
 es_resilience_defaults(es_resilience *r)
 {
-	*r = (es_resilience) {
-		.es_failure_threshold = 5, .es_open_seconds = 60, .es_half_open_probes = 1,
-		.qh_failure_threshold = 3, .qh_open_seconds = 30, .qh_half_open_probes = 1,
-		.db_max_retries = 3, .db_initial_backoff_ms = 1000, .db_multiplier = 2,
-		.ev_max_retries = 2, .ev_initial_backoff_ms = 2000, .ev_multiplier = 2,
-		.statement_timeout_ms = 10000, .command_timeout_ms = 45000, .query_timeout_ms = 15000,
-		.stale_query_cache = 1, .command_spool = 1,
+	*r = (es_resilience){
+		.es_failure_threshold = 5,
+		.es_open_seconds = 60,
+		.es_half_open_probes = 1,
+		.qh_failure_threshold = 3,
+		.qh_open_seconds = 30,
+		.qh_half_open_probes = 1,
+		.db_max_retries = 3,
+		.db_initial_backoff_ms = 1000,
+		.db_multiplier = 2,
+		.ev_max_retries = 2,
+		.ev_initial_backoff_ms = 2000,
+		.ev_multiplier = 2,
+		.statement_timeout_ms = 10000,
+		.command_timeout_ms = 45000,
+		.query_timeout_ms = 15000,
+		.stale_query_cache = 1,
+		.command_spool = 1,
 	};
 }
 
@@ -102,7 +146,7 @@ es_resilience_defaults(es_resilience *r)
 static es_status
 parse_ll(const char *s, long long min, long long max, long long *out)
 {
-	char *end;
+	char	 *end;
 	long long v;
 
 	errno = 0;
@@ -119,7 +163,8 @@ parse_bool(const char *s, int *out)
 {
 	if (!strcmp(s, "true") || !strcmp(s, "yes") || !strcmp(s, "on") || !strcmp(s, "1"))
 		*out = 1;
-	else if (!strcmp(s, "false") || !strcmp(s, "no") || !strcmp(s, "off") || !strcmp(s, "0"))
+	else if (!strcmp(s, "false") || !strcmp(s, "no") || !strcmp(s, "off") ||
+			 !strcmp(s, "0"))
 		*out = 0;
 	else
 		return ES_FAIL;
@@ -128,9 +173,10 @@ parse_bool(const char *s, int *out)
 
 /* Store one env value according to its table row. */
 static es_status
-set_env_param(es_config *c, const env_param *p, const char *val, char *errbuf, size_t errlen)
+set_env_param(es_config *c, const env_param *p, const char *val, char *errbuf,
+			  size_t errlen)
 {
-	char *base = (char *) c;
+	char	 *base = (char *) c;
 	long long v;
 
 	switch (p->type)
@@ -143,7 +189,8 @@ set_env_param(es_config *c, const env_param *p, const char *val, char *errbuf, s
 		case CT_LL:
 			if (parse_ll(val, p->min, p->max, &v) != ES_OK)
 			{
-				snprintf(errbuf, errlen, "%s must be an integer in [%lld, %lld]", p->name, p->min, p->max);
+				snprintf(errbuf, errlen, "%s must be an integer in [%lld, %lld]",
+						 p->name, p->min, p->max);
 				return ES_FAIL;
 			}
 			if (p->type == CT_INT)
@@ -179,15 +226,16 @@ es_config_load(es_config *c, char *errbuf, size_t errlen)
 		if (v != NULL && set_env_param(c, &env_table[i], v, errbuf, errlen) != ES_OK)
 			return ES_FAIL;
 	}
-	if (strcmp(c->log_level, "debug") && strcmp(c->log_level, "info") &&
-		strcmp(c->log_level, "warn") && strcmp(c->log_level, "error"))
+	if (strcmp(c->log_level, "debug") != 0 && strcmp(c->log_level, "info") != 0 &&
+		strcmp(c->log_level, "warn") != 0 && strcmp(c->log_level, "error") != 0)
 	{
 		snprintf(errbuf, errlen, "ES_LOG_LEVEL must be debug, info, warn or error");
 		return ES_FAIL;
 	}
 	if (c->sse_max_clients >= c->threads)
 	{
-		snprintf(errbuf, errlen, "ES_SSE_MAX_CLIENTS (%d) must be below ES_THREADS (%d): each subscription holds a worker",
+		snprintf(errbuf, errlen,
+				 "ES_SSE_MAX_CLIENTS (%d) must be below ES_THREADS (%d): each subscription holds a worker",
 				 c->sse_max_clients, c->threads);
 		return ES_FAIL;
 	}
@@ -215,7 +263,7 @@ set_yaml(es_resilience *r, const char *key, const char *val, char *errbuf, size_
 	for (size_t i = 0; i < sizeof(yaml_table) / sizeof(yaml_table[0]); i++)
 	{
 		const yaml_param *p = &yaml_table[i];
-		long long v;
+		long long		  v;
 
 		if (strcmp(p->key, key) != 0)
 			continue;
@@ -230,7 +278,9 @@ set_yaml(es_resilience *r, const char *key, const char *val, char *errbuf, size_
 		}
 		if (parse_ll(val, p->min, p->max, &v) != ES_OK)
 		{
-			snprintf(errbuf, errlen, "resilience key %s must be an integer in [%lld, %lld]", key, p->min, p->max);
+			snprintf(errbuf, errlen,
+					 "resilience key %s must be an integer in [%lld, %lld]",
+					 key, p->min, p->max);
 			return ES_FAIL;
 		}
 		*(int *) ((char *) r + p->offset) = (int) v;
@@ -244,14 +294,14 @@ set_yaml(es_resilience *r, const char *key, const char *val, char *errbuf, size_
 es_status
 es_config_load_yaml(const char *path, es_resilience *r, char *errbuf, size_t errlen)
 {
-	FILE *f = fopen(path, "r");
+	FILE		 *f = fopen(path, "r");
 	yaml_parser_t parser;
-	yaml_event_t ev;
-	char stack[8][64];
-	int depth = 0;         /* number of open mappings */
-	int expect_key[8] = {0};
-	es_status st = ES_OK;
-	int done = 0;
+	yaml_event_t  ev;
+	char		  stack[8][64];
+	int			  depth = 0; /* number of open mappings */
+	int			  expect_key[8] = {0};
+	es_status	  st = ES_OK;
+	int			  done = 0;
 
 	if (f == NULL)
 	{
@@ -288,7 +338,8 @@ es_config_load_yaml(const char *path, es_resilience *r, char *errbuf, size_t err
 					break;
 				}
 				if (depth > 0)
-					expect_key[depth] = 1; /* the value of the current key was this mapping */
+					expect_key[depth] = 1; /* the value of the current key was
+											  this mapping */
 				depth++;
 				expect_key[depth] = 1;
 				break;
@@ -307,7 +358,8 @@ es_config_load_yaml(const char *path, es_resilience *r, char *errbuf, size_t err
 				}
 				else if (expect_key[depth])
 				{
-					snprintf(stack[depth], sizeof(stack[depth]), "%s", (const char *) ev.data.scalar.value);
+					snprintf(stack[depth], sizeof(stack[depth]), "%s",
+							 (const char *) ev.data.scalar.value);
 					expect_key[depth] = 0;
 				}
 				else
@@ -320,7 +372,8 @@ es_config_load_yaml(const char *path, es_resilience *r, char *errbuf, size_t err
 						if (i < depth)
 							strncat(key, ".", sizeof(key) - strlen(key) - 1);
 					}
-					st = set_yaml(r, key, (const char *) ev.data.scalar.value, errbuf, errlen);
+					st = set_yaml(r, key, (const char *) ev.data.scalar.value,
+								  errbuf, errlen);
 					expect_key[depth] = 1;
 				}
 				break;
@@ -365,7 +418,8 @@ es_config_dump(const es_config *c, FILE *out)
 				fprintf(out, "%s=%d\n", p->name, *(const int *) (base + p->offset));
 				break;
 			case CT_LL:
-				fprintf(out, "%s=%lld\n", p->name, *(const long long *) (base + p->offset));
+				fprintf(out, "%s=%lld\n", p->name,
+						*(const long long *) (base + p->offset));
 				break;
 		}
 	}

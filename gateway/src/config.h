@@ -10,7 +10,8 @@
 
 #include "errors.h"
 
-typedef struct es_resilience {
+typedef struct es_resilience
+{
 	int es_failure_threshold, es_open_seconds, es_half_open_probes;
 	int qh_failure_threshold, qh_open_seconds, qh_half_open_probes;
 	int db_max_retries, db_initial_backoff_ms, db_multiplier;
@@ -19,29 +20,30 @@ typedef struct es_resilience {
 	int stale_query_cache, command_spool;
 } es_resilience;
 
-typedef struct es_config {
-	char *database_url;
-	char *listen;
-	char *jwt_secret;
-	char *jwt_public_key_file;
-	char *jwt_audience;
-	char *jwt_issuer;
-	int jwt_leeway_seconds;
-	int pool_size;
-	int pool_wait_ms;
-	long long max_body_bytes;
-	char *resilience_config;
-	int threads;
-	int connection_queue;
-	int request_timeout_ms;
-	int max_header_bytes;
-	int max_url_bytes;
-	int sse_heartbeat_seconds;
-	int sse_poll_ms;
-	long long sse_buffer_bytes;
-	int sse_max_clients;
-	char *log_level;
-	char *spool_dir;
+typedef struct es_config
+{
+	char		 *database_url;
+	char		 *listen;
+	char		 *jwt_secret;
+	char		 *jwt_public_key_file;
+	char		 *jwt_audience;
+	char		 *jwt_issuer;
+	int			  jwt_leeway_seconds;
+	int			  pool_size;
+	int			  pool_wait_ms;
+	long long	  max_body_bytes;
+	char		 *resilience_config;
+	int			  threads;
+	int			  connection_queue;
+	int			  request_timeout_ms;
+	int			  max_header_bytes;
+	int			  max_url_bytes;
+	int			  sse_heartbeat_seconds;
+	int			  sse_poll_ms;
+	long long	  sse_buffer_bytes;
+	int			  sse_max_clients;
+	char		 *log_level;
+	char		 *spool_dir;
 	es_resilience res;
 } es_config;
 
@@ -49,7 +51,8 @@ typedef struct es_config {
  * On failure errbuf says which variable/key is wrong. */
 es_status es_config_load(es_config *c, char *errbuf, size_t errlen) ES_MUSTCHECK;
 
-/* Parse a resilience YAML file into r (keys not in the file keep their value). */
+/* Parse a resilience YAML file into r (keys not in the file keep their value).
+ */
 es_status es_config_load_yaml(const char *path, es_resilience *r, char *errbuf,
 							  size_t errlen) ES_MUSTCHECK;
 

@@ -26,20 +26,21 @@
 #include "log.h"
 #include "util.h"
 
-typedef struct slot {
+typedef struct slot
+{
 	PGconn *conn;
-	int in_use;
+	int		in_use;
 } slot;
 
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t pool_cond = PTHREAD_COND_INITIALIZER;
-static slot *slots;        /* guarded by pool_lock (in_use); conn owned by holder */
-static int nslots;         /* set once in es_db_init */
-static int navailable;     /* guarded by pool_lock */
-static int shutting_down;  /* guarded by pool_lock */
-static char *conninfo;     /* set once in es_db_init */
-static int wait_ms;        /* set once */
-static char timeout_text[16]; /* set once */
+static pthread_cond_t  pool_cond = PTHREAD_COND_INITIALIZER;
+static slot *slots;	 /* guarded by pool_lock (in_use); conn owned by holder */
+static int	 nslots; /* set once in es_db_init */
+static int	 navailable;	   /* guarded by pool_lock */
+static int	 shutting_down;	   /* guarded by pool_lock */
+static char *conninfo;		   /* set once in es_db_init */
+static int	 wait_ms;		   /* set once */
+static char	 timeout_text[16]; /* set once */
 
 es_status
 es_db_init(const es_db_options *opt)
@@ -97,7 +98,8 @@ notice_to_log(void *arg, const char *message)
 	size_t n = strlen(message);
 
 	(void) arg;
-	es_log(ES_LOG_INFO, "database notice: %.*s", (int) (n > 0 && message[n - 1] == '\n' ? n - 1 : n), message);
+	es_log(ES_LOG_INFO, "database notice: %.*s",
+		   (int) (n > 0 && message[n - 1] == '\n' ? n - 1 : n), message);
 }
 
 /* Open a connection with a bounded connect timeout. */
@@ -107,7 +109,7 @@ es_db_connect_dedicated(void)
 	/* defaults first: settings in ES_DATABASE_URL (expanded last) win */
 	const char *keys[] = {"connect_timeout", "application_name", "dbname", NULL};
 	const char *vals[] = {"5", "es-gateway", conninfo, NULL};
-	PGconn *c = PQconnectdbParams(keys, vals, 1);
+	PGconn	   *c = PQconnectdbParams(keys, vals, 1);
 
 	if (c != NULL && PQstatus(c) != CONNECTION_OK)
 	{
@@ -125,7 +127,7 @@ static int
 checkout(void)
 {
 	struct timespec deadline;
-	int idx = -1;
+	int				idx = -1;
 
 	es_abstime_in(&deadline, wait_ms);
 	pthread_mutex_lock(&pool_lock);
@@ -136,7 +138,8 @@ checkout(void)
 	{
 		/* prefer a slot with an open connection */
 		for (int i = 0; i < nslots; i++)
-			if (!slots[i].in_use && (idx < 0 || (slots[idx].conn == NULL && slots[i].conn)))
+			if (!slots[i].in_use &&
+				(idx < 0 || (slots[idx].conn == NULL && slots[i].conn)))
 				idx = i;
 		slots[idx].in_use = 1;
 		navailable--;
@@ -173,8 +176,8 @@ wait_readable(PGconn *c, long long deadline)
 	while (PQisBusy(c))
 	{
 		struct pollfd pfd = {.fd = PQsocket(c), .events = POLLIN};
-		long long left = deadline - es_mono_ms();
-		int r;
+		long long	  left = deadline - es_mono_ms();
+		int			  r;
 
 		if (left <= 0)
 			return -2;
@@ -192,7 +195,7 @@ static void
 cancel(PGconn *c)
 {
 	PGcancel *cn = PQgetCancel(c);
-	char buf[256];
+	char	  buf[256];
 
 	if (cn)
 	{
@@ -251,16 +254,18 @@ send_pipeline(PGconn *c, const es_stmt *stmt, const char *const *params)
 		!PQsendQueryParams(c, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) ||
 		!PQpipelineSync(c))
 	{
-		es_log(ES_LOG_WARN, "database send failed (%s): %s", stmt->name, PQerrorMessage(c));
+		es_log(ES_LOG_WARN, "database send failed (%s): %s", stmt->name,
+			   PQerrorMessage(c));
 		return -1;
 	}
 	return 0;
 }
 
-typedef enum run_outcome {
-	RUN_SYNCED,  /* every result read, up to the sync */
+typedef enum run_outcome
+{
+	RUN_SYNCED,	 /* every result read, up to the sync */
 	RUN_TIMEOUT, /* client-side deadline passed */
-	RUN_LOST     /* connection error or protocol out of step */
+	RUN_LOST	 /* connection error or protocol out of step */
 } run_outcome;
 
 /* Read the four statements' results (each followed by NULL) and the sync;
@@ -273,7 +278,7 @@ collect(PGconn *c, long long deadline, PGresult **result, es_error *err, int *ha
 		for (;;)
 		{
 			PGresult *r;
-			int rc = wait_readable(c, deadline);
+			int		  rc = wait_readable(c, deadline);
 
 			if (rc == -2)
 				return RUN_TIMEOUT;
@@ -283,7 +288,8 @@ collect(PGconn *c, long long deadline, PGresult **result, es_error *err, int *ha
 			if (r == NULL)
 			{
 				if (q == 4)
-					return RUN_LOST; /* no sync result: the connection is gone */
+					return RUN_LOST; /* no sync result: the connection is gone
+									  */
 				break;
 			}
 			switch (PQresultStatus(r))
@@ -345,9 +351,9 @@ es_status
 es_db_call(es_db_service svc, const es_stmt *stmt, const char *const *params,
 		   PGresult **out, es_error *err)
 {
-	int idx, broken = 1, have_err = 0;
-	PGconn *c;
-	PGresult *result = NULL;
+	int			idx, broken = 1, have_err = 0;
+	PGconn	   *c;
+	PGresult   *result = NULL;
 	run_outcome outcome = RUN_LOST;
 
 	(void) svc; /* breakers key on this later */
@@ -356,7 +362,8 @@ es_db_call(es_db_service svc, const es_stmt *stmt, const char *const *params,
 	if (c == NULL)
 		return ES_FAIL;
 	if (send_pipeline(c, stmt, params) == 0)
-		outcome = collect(c, es_mono_ms() + atoll(timeout_text) + 5000, &result, err, &have_err);
+		outcome = collect(c, es_mono_ms() + strtoll(timeout_text, NULL, 10) + 5000,
+						  &result, err, &have_err);
 	switch (outcome)
 	{
 		case RUN_SYNCED:
@@ -374,7 +381,8 @@ es_db_call(es_db_service svc, const es_stmt *stmt, const char *const *params,
 	if (have_err)
 	{
 		if (strcmp(err->sqlstate, "57014") != 0 && err->http_status >= 500)
-			es_log(ES_LOG_WARN, "database call %s failed: sqlstate %s", stmt->name, err->sqlstate);
+			es_log(ES_LOG_WARN, "database call %s failed: sqlstate %s",
+				   stmt->name, err->sqlstate);
 		PQclear(result);
 		result = NULL;
 	}
@@ -386,8 +394,8 @@ es_db_call(es_db_service svc, const es_stmt *stmt, const char *const *params,
 }
 
 es_status
-es_db_call_text(es_db_service svc, const es_stmt *stmt, const char *const *params,
-				char **value, es_error *err)
+es_db_call_text(es_db_service svc, const es_stmt *stmt,
+				const char *const *params, char **value, es_error *err)
 {
 	PGresult *r;
 
@@ -404,7 +412,7 @@ es_status
 es_db_ping(es_error *err)
 {
 	static const es_stmt ping = {"ping", "SELECT 1", 0};
-	char *v = NULL;
+	char				*v = NULL;
 	es_status st = es_db_call_text(ES_SVC_HEALTH, &ping, NULL, &v, err);
 
 	free(v);

@@ -14,37 +14,42 @@
 
 #include "errors.h"
 
-typedef enum es_db_service {
-	ES_SVC_EVENT_STORE,   /* commands, tenant writes */
+typedef enum es_db_service
+{
+	ES_SVC_EVENT_STORE,	  /* commands, tenant writes */
 	ES_SVC_QUERY_HANDLER, /* queries and reads */
-	ES_SVC_HEALTH         /* pings: never counted by breakers */
+	ES_SVC_HEALTH		  /* pings: never counted by breakers */
 } es_db_service;
 
 /* A fixed statement; the text never contains user input. */
-typedef struct es_stmt {
+typedef struct es_stmt
+{
 	const char *name; /* for logs */
 	const char *sql;
-	int nparams;
+	int			nparams;
 } es_stmt;
 
-typedef struct es_db_options {
+typedef struct es_db_options
+{
 	const char *conninfo;
-	int pool_size;
-	int wait_ms;              /* wait for a free connection */
-	int statement_timeout_ms; /* SET LOCAL statement_timeout */
+	int			pool_size;
+	int			wait_ms;			  /* wait for a free connection */
+	int			statement_timeout_ms; /* SET LOCAL statement_timeout */
 } es_db_options;
 
 es_status es_db_init(const es_db_options *opt) ES_MUSTCHECK;
-void es_db_shutdown(void);
+void	  es_db_shutdown(void);
 
 /* Run one statement.  On ES_OK *out holds the tuples result (caller
  * PQclear's it).  On ES_FAIL err is mapped from the SQLSTATE. */
 es_status es_db_call(es_db_service svc, const es_stmt *stmt, const char *const *params,
 					 PGresult **out, es_error *err) ES_MUSTCHECK;
 
-/* Convenience: one row, one text column; *value malloc'd or NULL for SQL NULL. */
-es_status es_db_call_text(es_db_service svc, const es_stmt *stmt, const char *const *params,
-						  char **value, es_error *err) ES_MUSTCHECK;
+/* Convenience: one row, one text column; *value malloc'd or NULL for SQL NULL.
+ */
+es_status es_db_call_text(es_db_service svc, const es_stmt *stmt,
+						  const char *const *params, char **value,
+						  es_error *err) ES_MUSTCHECK;
 
 /* Live ping (SELECT 1) through the same path. */
 es_status es_db_ping(es_error *err) ES_MUSTCHECK;

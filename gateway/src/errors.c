@@ -3,7 +3,8 @@
  *
  * ESnnn -> nnn (the extension's contract); class 08, 57P01..03, 53xxx and
  * transient 40001/40P01 -> 503 unavailable with Retry-After; 57014 -> 504;
- * 22xxx (bad data reached SQL) and 54xxx (input too complex) -> 400; 23xxx -> 409 conflict; anything else
+ * 22xxx (bad data reached SQL) and 54xxx (input too complex) -> 400; 23xxx ->
+ * 409 conflict; anything else
  * -> 503 unavailable.  Never 500.  Pure, thread-safe.
  *
  * The finer code of an ES409/ES422 comes from machine-readable facts only:
@@ -19,19 +20,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct status_code {
-	int status;
+typedef struct status_code
+{
+	int			status;
 	const char *code;
 } status_code;
 
 static const status_code status_codes[] = {
-	{400, "malformed_request"}, {401, "invalid_token"},
-	{403, "forbidden"},         {404, "not_found"},
-	{405, "method_not_allowed"}, {409, "conflict"},
-	{413, "payload_too_large"}, {414, "uri_too_long"},
-	{415, "unsupported_media_type"}, {422, "invalid_content"},
-	{423, "tenant_suspended"},  {429, "limit_exceeded"},
-	{431, "headers_too_large"}, {503, "unavailable"},
+	{400, "malformed_request"},
+	{401, "invalid_token"},
+	{403, "forbidden"},
+	{404, "not_found"},
+	{405, "method_not_allowed"},
+	{409, "conflict"},
+	{413, "payload_too_large"},
+	{414, "uri_too_long"},
+	{415, "unsupported_media_type"},
+	{422, "invalid_content"},
+	{423, "tenant_suspended"},
+	{429, "limit_exceeded"},
+	{431, "headers_too_large"},
+	{503, "unavailable"},
 	{504, "timeout"},
 };
 
@@ -74,8 +83,8 @@ es_error_set(es_error *err, int http_status, const char *code, const char *fmt, 
 es_status
 es_error_method_not_allowed(es_error *err, const char *method, const char *allow)
 {
-	es_error_set(err, 405, "method_not_allowed", "method %.16s not allowed; allowed: %.64s",
-				 method, allow);
+	es_error_set(err, 405, "method_not_allowed",
+				 "method %.16s not allowed; allowed: %.64s", method, allow);
 	snprintf(err->allow, sizeof(err->allow), "%s", allow);
 	return ES_FAIL;
 }
@@ -85,7 +94,7 @@ static char *
 details_from_detail(const char *detail)
 {
 	cJSON *j;
-	char *out = NULL;
+	char  *out = NULL;
 
 	if (detail == NULL || *detail == '\0')
 		return NULL;
@@ -100,9 +109,9 @@ details_from_detail(const char *detail)
 static int
 reason_is(const char *details, const char *want)
 {
-	cJSON *j;
+	cJSON		*j;
 	const cJSON *r;
-	int match;
+	int			 match;
 
 	if (details == NULL)
 		return 0;
@@ -115,8 +124,9 @@ reason_is(const char *details, const char *want)
 
 /* ESnnn statuses with finer codes: (status, reason) -> code, else the
  * status's default code. */
-static const struct {
-	int status;
+static const struct
+{
+	int			status;
 	const char *reason;
 } es_reasons[] = {
 	{409, "wrong_expected_version"},
@@ -134,19 +144,20 @@ es_code(int status, const char *details)
 
 /* The SQLSTATE -> HTTP table. */
 void
-es_error_from_sqlstate(es_error *err, const char *sqlstate, const char *message,
-					   const char *detail)
+es_error_from_sqlstate(es_error *err, const char *sqlstate,
+					   const char *message, const char *detail)
 {
 	const char *ss = sqlstate ? sqlstate : "";
-	int status = 503;
+	int			status = 503;
 	const char *code = "unavailable";
 	const char *msg = "database unavailable";
-	int is_es = 0;
+	int			is_es = 0;
 
-	if (strlen(ss) == 5 && ss[0] == 'E' && ss[1] == 'S' && isdigit((unsigned char) ss[2]) &&
-		isdigit((unsigned char) ss[3]) && isdigit((unsigned char) ss[4]))
+	if (strlen(ss) == 5 && ss[0] == 'E' && ss[1] == 'S' &&
+		isdigit((unsigned char) ss[2]) && isdigit((unsigned char) ss[3]) &&
+		isdigit((unsigned char) ss[4]))
 	{
-		int n = atoi(ss + 2);
+		int n = (int) strtol(ss + 2, NULL, 10);
 
 		is_es = 1;
 		msg = (message && *message) ? message : "request refused";
@@ -213,9 +224,12 @@ es_error_body(const es_error *err)
 	cJSON *root = cJSON_CreateObject();
 	cJSON *e = cJSON_AddObjectToObject(root, "error");
 	cJSON *d = NULL;
-	char *out;
+	char  *out;
 
-	cJSON_AddStringToObject(e, "code", err->code[0] ? err->code : es_error_code_for_status(err->http_status));
+	cJSON_AddStringToObject(e, "code",
+							err->code[0]
+								? err->code
+								: es_error_code_for_status(err->http_status));
 	cJSON_AddStringToObject(e, "message", err->message);
 	if (err->details)
 		d = cJSON_Parse(err->details);

@@ -10,31 +10,35 @@
 
 #define ES_MUSTCHECK __attribute__((warn_unused_result))
 
-typedef enum es_status {
+typedef enum es_status
+{
 	ES_OK = 0,
 	ES_FAIL = 1,
 	ES_STREAMED = 2 /* handler wrote the response itself (SSE) */
 } es_status;
 
-typedef struct es_error {
-	int http_status;
-	char code[40];
-	char message[256];
-	char *details;   /* JSON object text (malloc) or NULL => {} */
-	int retry_after; /* seconds, 0 = no header */
-	char sqlstate[6];
-	char allow[64];  /* 405 only: the methods the path accepts */
+typedef struct es_error
+{
+	int	  http_status;
+	char  code[40];
+	char  message[256];
+	char *details;	   /* JSON object text (malloc) or NULL => {} */
+	int	  retry_after; /* seconds, 0 = no header */
+	char  sqlstate[6];
+	char  allow[64]; /* 405 only: the methods the path accepts */
 } es_error;
 
 /* Reset an error to "no error" and release its details. */
 void es_error_clear(es_error *err);
 
-/* Fill err with a status, code and printf-style message; always returns ES_FAIL. */
+/* Fill err with a status, code and printf-style message; always returns
+ * ES_FAIL. */
 es_status es_error_set(es_error *err, int http_status, const char *code,
 					   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* 405 for a path that exists with other methods; always returns ES_FAIL. */
-es_status es_error_method_not_allowed(es_error *err, const char *method, const char *allow);
+es_status es_error_method_not_allowed(es_error *err, const char *method,
+									  const char *allow);
 
 /* Map a SQLSTATE plus primary message and detail to an HTTP error; never
  * 500.  For ESnnn the detail (a JSON object) becomes details, and its

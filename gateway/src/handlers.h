@@ -14,7 +14,8 @@
 
 es_status es_h_create_tenant(es_request *req, es_response *resp, es_error *err) ES_MUSTCHECK;
 es_status es_h_get_tenant(es_request *req, es_response *resp, es_error *err) ES_MUSTCHECK;
-es_status es_h_execute_command(es_request *req, es_response *resp, es_error *err) ES_MUSTCHECK;
+es_status es_h_execute_command(es_request *req, es_response *resp,
+							   es_error *err) ES_MUSTCHECK;
 es_status es_h_get_command(es_request *req, es_response *resp, es_error *err) ES_MUSTCHECK;
 es_status es_h_execute_query(es_request *req, es_response *resp, es_error *err) ES_MUSTCHECK;
 es_status es_h_read_stream(es_request *req, es_response *resp, es_error *err) ES_MUSTCHECK;
@@ -28,6 +29,6 @@ es_status es_h_openapi(es_request *req, es_response *resp, es_error *err) ES_MUS
 /* SSE notification listener (LISTEN es_saas_events); started by main
  * after the database pool, stopped on drain. */
 es_status es_events_start(void) ES_MUSTCHECK;
-void es_events_stop(void);
+void	  es_events_stop(void);
 
 #endif

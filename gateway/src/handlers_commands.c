@@ -1,33 +1,31 @@
 /*
- * handlers_commands.c - POST /api/v1/commands/execute, GET /api/v1/commands/{id}.
- * The Idempotency-Key header is the command id: it must be a UUID and may
- * not contradict the body's "id".  It travels as its own SQL parameter and
- * is set as "id" with jsonb || in the statement, so the client's JSON text
- * (big numbers included) reaches es_execute untouched: no JSON is spliced
- * or re-serialised in the gateway.
+ * handlers_commands.c - POST /api/v1/commands/execute, GET
+ * /api/v1/commands/{id}. The Idempotency-Key header is the command id: it must
+ * be a UUID and may not contradict the body's "id".  It travels as its own SQL
+ * parameter and is set as "id" with jsonb || in the statement, so the client's
+ * JSON text (big numbers included) reaches es_execute untouched: no JSON is
+ * spliced or re-serialised in the gateway.
  */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "handlers.h"
 #include "db.h"
+#include "handlers.h"
 #include "util.h"
 
 /* $3 is the Idempotency-Key (or NULL): it becomes the command's "id" */
-static const es_stmt execute_command = {
-	"es_execute",
-	"SELECT es_execute($1::text, CASE WHEN $3::text IS NULL THEN $2::jsonb "
-	"ELSE $2::jsonb || jsonb_build_object('id', $3::text) END)::text",
-	3};
+static const es_stmt execute_command = {"es_execute",
+										"SELECT es_execute($1::text, CASE WHEN $3::text IS NULL THEN $2::jsonb "
+										"ELSE $2::jsonb || jsonb_build_object('id', $3::text) END)::text",
+										3};
 
-static const es_stmt get_command = {
-	"es_get_command",
-	"SELECT CASE WHEN r IS NULL THEN NULL ELSE jsonb_build_object('id', $2::uuid, "
-	"'status', 'executed', 'result', r)::text END "
-	"FROM es_get_command($1::text, $2::uuid) AS r",
-	2};
+static const es_stmt get_command = {"es_get_command",
+									"SELECT CASE WHEN r IS NULL THEN NULL ELSE jsonb_build_object('id', $2::uuid, "
+									"'status', 'executed', 'result', r)::text END "
+									"FROM es_get_command($1::text, $2::uuid) AS r",
+									2};
 
 /* Lowercase copy of a UUID. */
 static void
@@ -41,21 +39,24 @@ lower_uuid(const char *in, char out[37])
 es_status
 es_h_execute_command(es_request *req, es_response *resp, es_error *err)
 {
-	const char *key = mg_get_header(req->conn, "Idempotency-Key");
+	const char	*key = mg_get_header(req->conn, "Idempotency-Key");
 	const cJSON *id;
-	char keybuf[37];
-	const char *params[3];
-	char *out = NULL;
+	char		 keybuf[37];
+	const char	*params[3];
+	char		*out = NULL;
 
 	if (!cJSON_IsObject(req->json))
-		return es_error_set(err, 400, "malformed_request", "command must be a JSON object");
+		return es_error_set(err, 400, "malformed_request",
+							"command must be a JSON object");
 	id = cJSON_GetObjectItemCaseSensitive(req->json, "id");
 	if (id && !(cJSON_IsString(id) && es_uuid_valid(id->valuestring)))
-		return es_error_set(err, 400, "malformed_request", "command \"id\" must be a UUID");
+		return es_error_set(err, 400, "malformed_request",
+							"command \"id\" must be a UUID");
 	if (key != NULL)
 	{
 		if (!es_uuid_valid(key))
-			return es_error_set(err, 400, "malformed_request", "Idempotency-Key must be a UUID");
+			return es_error_set(err, 400, "malformed_request",
+								"Idempotency-Key must be a UUID");
 		if (id && strcasecmp(id->valuestring, key) != 0)
 			return es_error_set(err, 400, "malformed_request",
 								"Idempotency-Key differs from the command's \"id\"");
@@ -74,7 +75,7 @@ es_h_get_command(es_request *req, es_response *resp, es_error *err)
 {
 	const char *id = req->match.params[0];
 	const char *params[2];
-	char *out = NULL;
+	char	   *out = NULL;
 
 	if (!es_uuid_valid(id))
 		return es_error_set(err, 400, "malformed_request", "command id must be a UUID");

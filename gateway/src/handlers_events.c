@@ -28,38 +28,36 @@
 #include <time.h>
 
 #include "app.h"
-#include "handlers.h"
 #include "db.h"
+#include "handlers.h"
 #include "log.h"
 #include "util.h"
 
 #define SSE_BATCH "200"
 
-static const es_stmt read_log_json = {
-	"es_read_log",
-	"SELECT jsonb_build_object('events', coalesce(jsonb_agg(to_jsonb(e) ORDER BY e.position), "
-	"'[]'::jsonb))::text "
-	"FROM es_read_log($1::text, $2::bigint, $3::int) AS e",
-	3};
+static const es_stmt read_log_json = {"es_read_log",
+									  "SELECT jsonb_build_object('events', coalesce(jsonb_agg(to_jsonb(e) ORDER BY e.position), "
+									  "'[]'::jsonb))::text "
+									  "FROM es_read_log($1::text, $2::bigint, $3::int) AS e",
+									  3};
 
 /* rows after $2, at most $3 of them, cut once $4 bytes are reached (the
  * first row always comes): the gateway never holds more than one batch */
-static const es_stmt read_log_rows = {
-	"es_read_log_sse",
-	"SELECT position, ev FROM (SELECT position, ev, "
-	"sum(octet_length(ev)) OVER (ORDER BY position) AS upto FROM "
-	"(SELECT e.position, to_jsonb(e)::text AS ev "
-	"FROM es_read_log($1::text, $2::bigint, $3::int) AS e) a) b "
-	"WHERE upto - octet_length(ev) < $4::bigint ORDER BY position",
-	4};
+static const es_stmt read_log_rows = {"es_read_log_sse",
+									  "SELECT position, ev FROM (SELECT position, ev, "
+									  "sum(octet_length(ev)) OVER (ORDER BY position) AS upto FROM "
+									  "(SELECT e.position, to_jsonb(e)::text AS ev "
+									  "FROM es_read_log($1::text, $2::bigint, $3::int) AS e) a) b "
+									  "WHERE upto - octet_length(ev) < $4::bigint ORDER BY position",
+									  4};
 
 static pthread_mutex_t notify_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t notify_cond = PTHREAD_COND_INITIALIZER;
-static unsigned long notify_gen;  /* guarded by notify_lock */
-static int listener_stop;         /* guarded by notify_lock */
-static int sse_active;            /* guarded by notify_lock */
-static pthread_t listener_thread;
-static int listener_started;      /* main thread only */
+static pthread_cond_t  notify_cond = PTHREAD_COND_INITIALIZER;
+static unsigned long   notify_gen;	  /* guarded by notify_lock */
+static int			   listener_stop; /* guarded by notify_lock */
+static int			   sse_active;	  /* guarded by notify_lock */
+static pthread_t	   listener_thread;
+static int			   listener_started; /* main thread only */
 
 /* Bump the generation and wake subscribers. */
 static void
@@ -119,7 +117,7 @@ listener_main(void *arg)
 	while (!should_stop_listener())
 	{
 		struct pollfd pfd;
-		PGnotify *n;
+		PGnotify	 *n;
 
 		if (c == NULL)
 		{
@@ -196,7 +194,7 @@ static unsigned long
 wait_notify(unsigned long seen, int timeout_ms)
 {
 	struct timespec dl;
-	unsigned long g;
+	unsigned long	g;
 
 	es_abstime_in(&dl, timeout_ms);
 	pthread_mutex_lock(&notify_lock);
@@ -211,13 +209,13 @@ wait_notify(unsigned long seen, int timeout_ms)
 /* Fetch events after *pos into buf (bounded); advances *pos.
  * Returns number of rows consumed, -1 on error; *more when rows remain. */
 static int
-fetch_batch(const char *tenant, long long *pos, es_buf *buf, long long max_bytes,
-			int *more, es_error *err)
+fetch_batch(const char *tenant, long long *pos, es_buf *buf,
+			long long max_bytes, int *more, es_error *err)
 {
-	char after[24], maxb[24];
+	char		after[24], maxb[24];
 	const char *params[4];
-	PGresult *r;
-	int n, used = 0;
+	PGresult   *r;
+	int			n, used = 0;
 
 	snprintf(after, sizeof(after), "%lld", *pos);
 	params[0] = tenant;
@@ -234,7 +232,7 @@ fetch_batch(const char *tenant, long long *pos, es_buf *buf, long long max_bytes
 		const char *p = PQgetvalue(r, i, 0);
 		const char *ev = PQgetvalue(r, i, 1);
 
-		if (used > 0 && (long long) (buf->len + strlen(ev) + 64) > max_bytes)
+		if (used > 0 && (long long) buf->len + (long long) strlen(ev) + 64 > max_bytes)
 		{
 			*more = 1;
 			break;
@@ -242,7 +240,7 @@ fetch_batch(const char *tenant, long long *pos, es_buf *buf, long long max_bytes
 		es_buf_printf(buf, "id: %s\ndata: ", p);
 		es_buf_puts(buf, ev);
 		es_buf_puts(buf, "\n\n");
-		*pos = atoll(p);
+		*pos = strtoll(p, NULL, 10);
 		used++;
 	}
 	if (n > 0)
@@ -256,10 +254,10 @@ static es_status
 serve_sse(es_request *req, long long pos, es_error *err)
 {
 	const es_config *cfg = es_app_config();
-	es_buf buf;
-	int more = 0, admitted = 0;
-	unsigned long gen;
-	long long last_write;
+	es_buf			 buf;
+	int				 more = 0, admitted = 0;
+	unsigned long	 gen;
+	long long		 last_write;
 
 	pthread_mutex_lock(&notify_lock);
 	if (sse_active < cfg->sse_max_clients)
@@ -274,7 +272,8 @@ serve_sse(es_request *req, long long pos, es_error *err)
 
 	es_buf_init(&buf);
 	/* first batch before the headers, so access errors get a JSON answer */
-	if (fetch_batch(req->claims.tenant_id, &pos, &buf, cfg->sse_buffer_bytes, &more, err) < 0)
+	if (fetch_batch(req->claims.tenant_id, &pos, &buf, cfg->sse_buffer_bytes,
+					&more, err) < 0)
 	{
 		es_buf_free(&buf);
 		pthread_mutex_lock(&notify_lock);
@@ -283,7 +282,7 @@ serve_sse(es_request *req, long long pos, es_error *err)
 		return ES_FAIL;
 	}
 	{
-		size_t hlen;
+		size_t		hlen;
 		const char *head = es_render_stream_head(&hlen);
 
 		if (sse_write(req->conn, head, hlen) != 0)
@@ -311,7 +310,8 @@ serve_sse(es_request *req, long long pos, es_error *err)
 				break;
 			last_write = es_mono_ms();
 		}
-		if (fetch_batch(req->claims.tenant_id, &pos, &buf, cfg->sse_buffer_bytes, &more, err) < 0)
+		if (fetch_batch(req->claims.tenant_id, &pos, &buf,
+						cfg->sse_buffer_bytes, &more, err) < 0)
 		{
 			char *frame = es_render_stream_error(err);
 
@@ -333,26 +333,28 @@ es_h_read_events(es_request *req, es_response *resp, es_error *err)
 {
 	const char *accept = mg_get_header(req->conn, "Accept");
 	const char *last_id = mg_get_header(req->conn, "Last-Event-ID");
-	char *after_s = NULL, *limit_s = NULL;
-	long long after = 0, limit = 1000;
-	char abuf[24], lbuf[24];
+	char	   *after_s = NULL, *limit_s = NULL;
+	long long	after = 0, limit = 1000;
+	char		abuf[24], lbuf[24];
 	const char *params[3];
-	char *out = NULL;
-	es_status st = ES_FAIL;
+	char	   *out = NULL;
+	es_status	st = ES_FAIL;
 
 	if (es_query_param(req->query, "after", &after_s) != ES_OK ||
 		es_query_param(req->query, "limit", &limit_s) != ES_OK ||
 		(after_s && es_parse_nonneg(after_s, 9223372036854775807LL, &after) != ES_OK) ||
 		(limit_s && es_parse_nonneg(limit_s, 2147483647LL, &limit) != ES_OK))
 	{
-		es_error_set(err, 400, "malformed_request", "after and limit must be non-negative integers");
+		es_error_set(err, 400, "malformed_request",
+					 "after and limit must be non-negative integers");
 		goto out;
 	}
 	if (accept && strstr(accept, "text/event-stream"))
 	{
 		if (last_id && es_parse_nonneg(last_id, 9223372036854775807LL, &after) != ES_OK)
 		{
-			es_error_set(err, 400, "malformed_request", "Last-Event-ID must be a position");
+			es_error_set(err, 400, "malformed_request",
+						 "Last-Event-ID must be a position");
 			goto out;
 		}
 		st = serve_sse(req, after, err);

@@ -4,21 +4,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "handlers.h"
 #include "db.h"
+#include "handlers.h"
 #include "util.h"
 
-static const es_stmt execute_query = {
-	"es_query", "SELECT es_query($1::text, $2::jsonb)::text", 2};
+static const es_stmt execute_query = {"es_query",
+									  "SELECT es_query($1::text, $2::jsonb)::text",
+									  2};
 
 es_status
 es_h_execute_query(es_request *req, es_response *resp, es_error *err)
 {
 	const char *params[2];
-	char *out = NULL;
+	char	   *out = NULL;
 
 	if (!cJSON_IsObject(req->json))
-		return es_error_set(err, 400, "malformed_request", "query must be a JSON object");
+		return es_error_set(err, 400, "malformed_request",
+							"query must be a JSON object");
 	params[0] = req->claims.tenant_id;
 	params[1] = req->body;
 	if (es_db_call_text(ES_SVC_QUERY_HANDLER, &execute_query, params, &out, err) != ES_OK)

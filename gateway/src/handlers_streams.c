@@ -7,34 +7,35 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "handlers.h"
 #include "db.h"
+#include "handlers.h"
 #include "util.h"
 
-static const es_stmt read_stream = {
-	"es_read_stream",
-	"SELECT v, CASE WHEN v = 0 THEN NULL ELSE jsonb_build_object('stream', $2::text, "
-	"'version', v, 'events', (SELECT coalesce(jsonb_agg(to_jsonb(e) ORDER BY e.version), "
-	"'[]'::jsonb) FROM es_read_stream($1::text, $2::text, $3::bigint, $4::int) AS e))::text END "
-	"FROM es_stream_version($1::text, $2::text) AS v",
-	4};
+static const es_stmt read_stream =
+	{"es_read_stream",
+	 "SELECT v, CASE WHEN v = 0 THEN NULL ELSE jsonb_build_object('stream', $2::text, "
+	 "'version', v, 'events', (SELECT coalesce(jsonb_agg(to_jsonb(e) ORDER BY e.version), "
+	 "'[]'::jsonb) FROM es_read_stream($1::text, $2::text, $3::bigint, $4::int) AS e))::text END "
+	 "FROM es_stream_version($1::text, $2::text) AS v",
+	 4};
 
 es_status
 es_h_read_stream(es_request *req, es_response *resp, es_error *err)
 {
-	char *fv = NULL, *lim = NULL;
-	long long from_version = 1, limit = 1000;
-	char fvbuf[24], limbuf[24];
+	char	   *fv = NULL, *lim = NULL;
+	long long	from_version = 1, limit = 1000;
+	char		fvbuf[24], limbuf[24];
 	const char *params[4];
-	PGresult *r;
-	es_status st = ES_FAIL;
+	PGresult   *r;
+	es_status	st = ES_FAIL;
 
 	if (es_query_param(req->query, "from_version", &fv) != ES_OK ||
 		es_query_param(req->query, "limit", &lim) != ES_OK ||
 		(fv && es_parse_nonneg(fv, 9223372036854775807LL, &from_version) != ES_OK) ||
 		(lim && es_parse_nonneg(lim, 2147483647LL, &limit) != ES_OK))
 	{
-		es_error_set(err, 400, "malformed_request", "from_version and limit must be non-negative integers");
+		es_error_set(err, 400, "malformed_request",
+					 "from_version and limit must be non-negative integers");
 		goto out;
 	}
 	snprintf(fvbuf, sizeof(fvbuf), "%lld", from_version);

@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "app.h"
-#include "handlers.h"
 #include "db.h"
+#include "handlers.h"
 #include "metrics.h"
 #include "util.h"
 
@@ -70,7 +70,8 @@ es_h_ready(es_request *req, es_response *resp, es_error *err)
 	else if (es_db_ping(&perr) == ES_OK)
 		es_response_json(resp, 200, es_xstrdup("{\"status\":\"ready\"}"));
 	else
-		es_response_json(resp, 503, es_xstrdup("{\"status\":\"not_ready\",\"database\":\"unreachable\"}"));
+		es_response_json(resp, 503,
+						 es_xstrdup("{\"status\":\"not_ready\",\"database\":\"unreachable\"}"));
 	es_error_clear(&perr);
 	return ES_OK;
 }

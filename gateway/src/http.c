@@ -17,8 +17,8 @@ es_status
 es_http_read_body(es_request *req, long long max_bytes, es_error *err)
 {
 	long long cl = req->ri->content_length;
-	size_t cap, len = 0;
-	char *buf;
+	size_t	  cap, len = 0;
+	char	 *buf;
 
 	req->body = NULL;
 	req->body_len = 0;
@@ -42,7 +42,8 @@ es_http_read_body(es_request *req, long long max_bytes, es_error *err)
 		if (n < 0)
 		{
 			free(buf);
-			return es_error_set(err, 400, "malformed_request", "request body could not be read");
+			return es_error_set(err, 400, "malformed_request",
+								"request body could not be read");
 		}
 		if (n == 0)
 			break;
@@ -71,14 +72,16 @@ es_http_check_json_type(const char *ct, es_error *err)
 	size_t n;
 
 	if (ct == NULL)
-		return es_error_set(err, 415, "unsupported_media_type", "Content-Type must be application/json");
+		return es_error_set(err, 415, "unsupported_media_type",
+							"Content-Type must be application/json");
 	while (*ct == ' ')
 		ct++;
 	n = strlen("application/json");
 	if (strncasecmp(ct, "application/json", n) == 0 &&
 		(ct[n] == '\0' || ct[n] == ';' || ct[n] == ' '))
 		return ES_OK;
-	return es_error_set(err, 415, "unsupported_media_type", "Content-Type must be application/json");
+	return es_error_set(err, 415, "unsupported_media_type",
+						"Content-Type must be application/json");
 }
 
 es_status
@@ -87,14 +90,17 @@ es_http_parse_json(es_request *req, es_error *err)
 	if (req->body == NULL || req->body_len == 0)
 		return es_error_set(err, 400, "malformed_request", "request body required");
 	if (!es_utf8_valid(req->body, req->body_len))
-		return es_error_set(err, 400, "malformed_request", "request body is not valid UTF-8");
+		return es_error_set(err, 400, "malformed_request",
+							"request body is not valid UTF-8");
 	if (!es_json_depth_ok(req->body, req->body_len, ES_MAX_JSON_DEPTH))
-		return es_error_set(err, 400, "malformed_request", "JSON nested deeper than %d levels", ES_MAX_JSON_DEPTH);
+		return es_error_set(err, 400, "malformed_request",
+							"JSON nested deeper than %d levels", ES_MAX_JSON_DEPTH);
 	/* body is NUL-terminated and NUL-free (checked above): include the NUL so
 	 * cJSON's require_null_terminated check sees the true end */
 	req->json = cJSON_ParseWithLengthOpts(req->body, req->body_len + 1, NULL, 1);
 	if (req->json == NULL)
-		return es_error_set(err, 400, "malformed_request", "request body is not valid JSON");
+		return es_error_set(err, 400, "malformed_request",
+							"request body is not valid JSON");
 	return ES_OK;
 }
 
@@ -123,25 +129,44 @@ reason(int status)
 {
 	switch (status)
 	{
-		case 200: return "OK";
-		case 201: return "Created";
-		case 202: return "Accepted";
-		case 400: return "Bad Request";
-		case 401: return "Unauthorized";
-		case 403: return "Forbidden";
-		case 404: return "Not Found";
-		case 405: return "Method Not Allowed";
-		case 409: return "Conflict";
-		case 413: return "Payload Too Large";
-		case 414: return "URI Too Long";
-		case 415: return "Unsupported Media Type";
-		case 422: return "Unprocessable Entity";
-		case 423: return "Locked";
-		case 429: return "Too Many Requests";
-		case 431: return "Request Header Fields Too Large";
-		case 503: return "Service Unavailable";
-		case 504: return "Gateway Timeout";
-		default: return "Status";
+		case 200:
+			return "OK";
+		case 201:
+			return "Created";
+		case 202:
+			return "Accepted";
+		case 400:
+			return "Bad Request";
+		case 401:
+			return "Unauthorized";
+		case 403:
+			return "Forbidden";
+		case 404:
+			return "Not Found";
+		case 405:
+			return "Method Not Allowed";
+		case 409:
+			return "Conflict";
+		case 413:
+			return "Payload Too Large";
+		case 414:
+			return "URI Too Long";
+		case 415:
+			return "Unsupported Media Type";
+		case 422:
+			return "Unprocessable Entity";
+		case 423:
+			return "Locked";
+		case 429:
+			return "Too Many Requests";
+		case 431:
+			return "Request Header Fields Too Large";
+		case 503:
+			return "Service Unavailable";
+		case 504:
+			return "Gateway Timeout";
+		default:
+			return "Status";
 	}
 }
 
@@ -161,9 +186,10 @@ es_render_error(es_error *err, es_response *resp)
 	resp->body = es_error_body(err);
 	resp->content_type = "application/json";
 	if (resp->status == 401)
-		resp->www_authenticate = strcmp(err->code, "missing_token") == 0
-									 ? "Bearer realm=\"es_saas\""
-									 : "Bearer realm=\"es_saas\", error=\"invalid_token\"";
+		resp->www_authenticate =
+			strcmp(err->code, "missing_token") == 0
+				? "Bearer realm=\"es_saas\""
+				: "Bearer realm=\"es_saas\", error=\"invalid_token\"";
 	else
 		resp->retry_after = err->retry_after;
 	if (resp->status == 405)
@@ -171,13 +197,15 @@ es_render_error(es_error *err, es_response *resp)
 }
 
 int
-es_render_head(const es_response *resp, size_t body_len, int close_conn, char *buf, size_t len)
+es_render_head(const es_response *resp, size_t body_len, int close_conn,
+			   char *buf, size_t len)
 {
 	char extra[160] = "";
-	int n;
+	int	 n;
 
 	if (resp->www_authenticate)
-		snprintf(extra, sizeof(extra), "WWW-Authenticate: %s\r\n", resp->www_authenticate);
+		snprintf(extra, sizeof(extra), "WWW-Authenticate: %s\r\n",
+				 resp->www_authenticate);
 	else if (resp->allow[0])
 		snprintf(extra, sizeof(extra), "Allow: %s\r\n", resp->allow);
 	else if (resp->retry_after > 0)
@@ -190,8 +218,8 @@ es_render_head(const es_response *resp, size_t body_len, int close_conn, char *b
 				 "X-Content-Type-Options: nosniff\r\n"
 				 "%s%s\r\n",
 				 resp->status, reason(resp->status),
-				 resp->content_type ? resp->content_type : "application/json", body_len,
-				 extra, close_conn ? "Connection: close\r\n" : "");
+				 resp->content_type ? resp->content_type : "application/json",
+				 body_len, extra, close_conn ? "Connection: close\r\n" : "");
 	return (n < 0 || (size_t) n >= len) ? -1 : n;
 }
 
@@ -210,7 +238,7 @@ es_render_stream_head(size_t *len)
 char *
 es_render_stream_error(const es_error *err)
 {
-	char *body = es_error_body(err);
+	char  *body = es_error_body(err);
 	es_buf eb;
 
 	es_buf_init(&eb);
@@ -224,9 +252,9 @@ static int
 write_reply(struct mg_connection *conn, const es_response *resp, int close_conn)
 {
 	const char *body = resp->body ? resp->body : "";
-	size_t len = strlen(body);
-	char head[1024];
-	int n = es_render_head(resp, len, close_conn, head, sizeof(head));
+	size_t		len = strlen(body);
+	char		head[1024];
+	int			n = es_render_head(resp, len, close_conn, head, sizeof(head));
 	const struct mg_request_info *ri = mg_get_request_info(conn);
 
 	if (n < 0 || mg_write(conn, head, (size_t) n) != n)

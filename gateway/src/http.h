@@ -17,32 +17,35 @@
 
 #define ES_MAX_JSON_DEPTH 128
 
-typedef struct es_request {
-	struct mg_connection *conn;
+typedef struct es_request
+{
+	struct mg_connection		 *conn;
 	const struct mg_request_info *ri;
-	const char *path;           /* raw path */
-	const char *query;          /* raw query string or "" */
-	es_route_match match;
-	es_claims claims;
-	int authenticated;
-	char *body;                 /* NUL-terminated, may be NULL */
-	size_t body_len;
-	cJSON *json;                /* parsed body (ES_ROUTE_BODY routes) */
+	const char					 *path;	 /* raw path */
+	const char					 *query; /* raw query string or "" */
+	es_route_match				  match;
+	es_claims					  claims;
+	int							  authenticated;
+	char						 *body; /* NUL-terminated, may be NULL */
+	size_t						  body_len;
+	cJSON *json; /* parsed body (ES_ROUTE_BODY routes) */
 } es_request;
 
-typedef struct es_response {
-	int status;
-	char *body;                 /* malloc'd */
-	const char *content_type;   /* default application/json */
-	int retry_after;            /* seconds; 0 = no Retry-After header */
+typedef struct es_response
+{
+	int			status;
+	char	   *body;		  /* malloc'd */
+	const char *content_type; /* default application/json */
+	int			retry_after;  /* seconds; 0 = no Retry-After header */
 	/* set by es_render_error only */
 	const char *www_authenticate; /* 401 challenge or NULL */
-	char allow[64];             /* 405: Allow header value or "" */
+	char		allow[64];		  /* 405: Allow header value or "" */
 } es_response;
 
 /* Read the whole body, enforcing max bytes. 413 payload_too_large, or 400
  * when the body is truncated. */
-es_status es_http_read_body(es_request *req, long long max_bytes, es_error *err) ES_MUSTCHECK;
+es_status es_http_read_body(es_request *req, long long max_bytes,
+							es_error *err) ES_MUSTCHECK;
 
 /* 415 unless Content-Type is application/json (parameters allowed). */
 es_status es_http_check_json_type(const char *content_type, es_error *err) ES_MUSTCHECK;
@@ -56,8 +59,9 @@ void es_response_json(es_response *resp, int status, char *body);
 /* A JSON text from the database as the response; when it is NULL (SQL
  * NULL: nothing found) the error missing_status with its default code and
  * message instead.  Returns the handler's status. */
-es_status es_response_json_or(es_response *resp, int status, char *json, es_error *err,
-							  int missing_status, const char *message) ES_MUSTCHECK;
+es_status es_response_json_or(es_response *resp, int status, char *json,
+							  es_error *err, int missing_status,
+							  const char *message) ES_MUSTCHECK;
 
 /* Renderer (pure): an error value -> status, body and headers in resp
  * (which the caller frees).  No status 500 ever leaves: an error with no

@@ -35,9 +35,9 @@ static void
 timestamp(char *buf, size_t len)
 {
 	struct timeval tv;
-	struct tm tm;
-	char base[32];
-	long ms;
+	struct tm	   tm;
+	char		   base[32];
+	long		   ms;
 
 	gettimeofday(&tv, NULL);
 	gmtime_r(&tv.tv_sec, &tm);
@@ -62,9 +62,9 @@ void
 es_log(es_log_level level, const char *fmt, ...)
 {
 	static const char *const names[] = {"debug", "info", "warn", "error"};
-	char ts[64], msg[1024];
-	va_list ap;
-	es_buf b;
+	char					 ts[64], msg[1024];
+	va_list					 ap;
+	es_buf					 b;
 
 	if (level < min_level)
 		return;
@@ -82,11 +82,11 @@ es_log(es_log_level level, const char *fmt, ...)
 }
 
 void
-es_log_access(const char *method, const char *path, const char *endpoint, int status,
-			  double duration_ms, long long bytes_in, const char *tenant,
-			  const char *error_code, const char *sqlstate)
+es_log_access(const char *method, const char *path, const char *endpoint,
+			  int status, double duration_ms, long long bytes_in,
+			  const char *tenant, const char *error_code, const char *sqlstate)
 {
-	char ts[64];
+	char   ts[64];
 	es_buf b;
 
 	if (min_level > ES_LOG_INFO)
@@ -101,8 +101,8 @@ es_log_access(const char *method, const char *path, const char *endpoint, int st
 	es_buf_json_string(&b, path);
 	es_buf_puts(&b, ",\"endpoint\":");
 	es_buf_json_string(&b, endpoint);
-	es_buf_printf(&b, ",\"status\":%d,\"duration_ms\":%.3f,\"bytes_in\":%lld", status,
-				  duration_ms, bytes_in);
+	es_buf_printf(&b, ",\"status\":%d,\"duration_ms\":%.3f,\"bytes_in\":%lld",
+				  status, duration_ms, bytes_in);
 	if (tenant)
 	{
 		es_buf_puts(&b, ",\"tenant\":");

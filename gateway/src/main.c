@@ -66,11 +66,11 @@ parse_args(int argc, char **argv, int *print_config)
 static int
 build_app(int print_config)
 {
-	char errbuf[512];
-	es_config cfg;
-	es_auth *auth;
+	char			errbuf[512];
+	es_config		cfg;
+	es_auth		   *auth;
 	es_auth_options aopt;
-	es_db_options dopt;
+	es_db_options	dopt;
 
 	if (es_config_load(&cfg, errbuf, sizeof(errbuf)) != ES_OK)
 	{
@@ -84,7 +84,7 @@ build_app(int print_config)
 		return 0;
 	}
 	es_log_set_level(cfg.log_level);
-	aopt = (es_auth_options) {
+	aopt = (es_auth_options){
 		.hs_secret = cfg.jwt_secret,
 		.public_key_file = cfg.jwt_public_key_file,
 		.audience = cfg.jwt_audience,
@@ -98,7 +98,7 @@ build_app(int print_config)
 		es_config_free(&cfg);
 		return 2;
 	}
-	dopt = (es_db_options) {
+	dopt = (es_db_options){
 		.conninfo = cfg.database_url,
 		.pool_size = cfg.pool_size,
 		.wait_ms = cfg.pool_wait_ms,
@@ -109,7 +109,8 @@ build_app(int print_config)
 		fprintf(stderr, "es-gateway: cannot initialise the database pool\n");
 		return 1;
 	}
-	es_app_init(&cfg, auth, es_router_openapi(es_routes, es_routes_count, ES_GATEWAY_VERSION));
+	es_app_init(&cfg, auth,
+				es_router_openapi(es_routes, es_routes_count, ES_GATEWAY_VERSION));
 	return -1;
 }
 
@@ -117,9 +118,9 @@ build_app(int print_config)
 static struct mg_context *
 start_http(const es_config *cfg)
 {
-	char threads[16], queue[16], timeout[16], hdr[16];
+	char				threads[16], queue[16], timeout[16], hdr[16];
 	struct mg_callbacks cb;
-	struct mg_context *ctx;
+	struct mg_context  *ctx;
 
 	snprintf(threads, sizeof(threads), "%d", cfg->threads);
 	snprintf(queue, sizeof(queue), "%d", cfg->connection_queue);
@@ -127,16 +128,26 @@ start_http(const es_config *cfg)
 	snprintf(hdr, sizeof(hdr), "%d", cfg->max_header_bytes);
 	{
 		const char *opts[] = {
-			"listening_ports", cfg->listen,
-			"num_threads", threads,
-			"connection_queue", queue,
-			"listen_backlog", queue,
-			"request_timeout_ms", timeout,
-			"keep_alive_timeout_ms", timeout,
-			"max_request_size", hdr,
-			"enable_keep_alive", "yes",
-			"decode_url", "no",
-			"tcp_nodelay", "1",
+			"listening_ports",
+			cfg->listen,
+			"num_threads",
+			threads,
+			"connection_queue",
+			queue,
+			"listen_backlog",
+			queue,
+			"request_timeout_ms",
+			timeout,
+			"keep_alive_timeout_ms",
+			timeout,
+			"max_request_size",
+			hdr,
+			"enable_keep_alive",
+			"yes",
+			"decode_url",
+			"no",
+			"tcp_nodelay",
+			"1",
 			NULL,
 		};
 
@@ -156,7 +167,7 @@ wait_for_signal(const sigset_t *sigs)
 	for (;;)
 	{
 		struct timespec ts = {1, 0};
-		int sig = sigtimedwait(sigs, NULL, &ts);
+		int				sig = sigtimedwait(sigs, NULL, &ts);
 
 		if (sig == SIGTERM || sig == SIGINT)
 		{
@@ -181,19 +192,21 @@ drain(int timeout_ms)
 		waited += 20;
 	}
 	if (es_app_inflight() > 0)
-		es_log(ES_LOG_WARN, "drain timeout: %d requests still running", es_app_inflight());
+		es_log(ES_LOG_WARN, "drain timeout: %d requests still running",
+			   es_app_inflight());
 }
 
 int
 main(int argc, char **argv)
 {
-	int print_config, rc;
-	sigset_t sigs;
+	int				   print_config, rc;
+	sigset_t		   sigs;
 	struct mg_context *ctx;
-	const es_config *cfg;
+	const es_config	  *cfg;
 
 	es_alloc_init();
-	if ((rc = parse_args(argc, argv, &print_config)) >= 0 || (rc = build_app(print_config)) >= 0)
+	if ((rc = parse_args(argc, argv, &print_config)) >= 0 ||
+		(rc = build_app(print_config)) >= 0)
 		return rc;
 	cfg = es_app_config();
 
@@ -216,8 +229,8 @@ main(int argc, char **argv)
 		es_events_stop();
 		return 1;
 	}
-	es_log(ES_LOG_INFO, "es-gateway %s listening on %s (pool %d, threads %d)", ES_GATEWAY_VERSION,
-		   cfg->listen, cfg->pool_size, cfg->threads);
+	es_log(ES_LOG_INFO, "es-gateway %s listening on %s (pool %d, threads %d)",
+		   ES_GATEWAY_VERSION, cfg->listen, cfg->pool_size, cfg->threads);
 
 	wait_for_signal(&sigs);
 	es_app_set_stopping();

@@ -12,41 +12,46 @@
 #include <string.h>
 
 static const double buckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
-								 0.25, 0.5, 1, 2.5, 5, 10};
+								 0.25,	0.5,	1,	   2.5,	 5,		10};
 #define NBUCKETS (sizeof(buckets) / sizeof(buckets[0]))
 
 /* A labelled series; the first member of counter and histo. */
-typedef struct series {
+typedef struct series
+{
 	struct series *next;
-	char *method, *endpoint;
-	int status; /* counters only; 0 for histograms */
+	char		  *method, *endpoint;
+	int			   status; /* counters only; 0 for histograms */
 } series;
 
-typedef struct counter {
-	series s;
+typedef struct counter
+{
+	series			   s;
 	unsigned long long value;
 } counter;
 
-typedef struct histo {
-	series s;
+typedef struct histo
+{
+	series			   s;
 	unsigned long long bucket[NBUCKETS];
 	unsigned long long count;
-	double sum;
+	double			   sum;
 } histo;
 
 static pthread_mutex_t metrics_lock = PTHREAD_MUTEX_INITIALIZER;
-static series *counters;  /* counter list, guarded by metrics_lock */
-static series *histos;    /* histo list, guarded by metrics_lock */
+static series		  *counters; /* counter list, guarded by metrics_lock */
+static series		  *histos;	 /* histo list, guarded by metrics_lock */
 
 /* The series with these labels in *list, added (zeroed, size bytes) when
  * missing.  Caller holds metrics_lock. */
 static series *
-find_or_add(series **list, size_t size, const char *method, const char *endpoint, int status)
+find_or_add(series **list, size_t size, const char *method,
+			const char *endpoint, int status)
 {
 	series *s;
 
 	for (s = *list; s; s = s->next)
-		if (s->status == status && !strcmp(s->method, method) && !strcmp(s->endpoint, endpoint))
+		if (s->status == status && !strcmp(s->method, method) &&
+			!strcmp(s->endpoint, endpoint))
 			return s;
 	s = es_xcalloc(1, size);
 	s->method = es_xstrdup(method);
@@ -75,7 +80,7 @@ void
 es_metrics_observe(const char *method, const char *endpoint, int status, double seconds)
 {
 	counter *c;
-	histo *h;
+	histo	*h;
 
 	pthread_mutex_lock(&metrics_lock);
 	c = (counter *) find_or_add(&counters, sizeof(counter), method, endpoint, status);
@@ -130,7 +135,8 @@ es_metrics_render(es_buf *b, int pool_size, int pool_available,
 	{
 		es_buf_puts(b, "http_requests_total");
 		labels(b, s);
-		es_buf_printf(b, ",status_code=\"%d\"} %llu\n", s->status, ((counter *) s)->value);
+		es_buf_printf(b, ",status_code=\"%d\"} %llu\n", s->status,
+					  ((counter *) s)->value);
 	}
 	es_buf_puts(b, "# HELP http_request_duration_seconds HTTP request latency by method and route template.\n"
 				   "# TYPE http_request_duration_seconds histogram\n");
@@ -166,7 +172,8 @@ es_metrics_render(es_buf *b, int pool_size, int pool_available,
 				  "# HELP db_pool_available Idle database connections.\n"
 				  "# TYPE db_pool_available gauge\n"
 				  "db_pool_available %d\n",
-				  breaker_event_store, breaker_query_handler, pool_size, pool_available);
+				  breaker_event_store, breaker_query_handler, pool_size,
+				  pool_available);
 }
 
 void

@@ -9,7 +9,8 @@
 
 /* Record one finished request; endpoint must be a route template (or
  * "unmatched"); strings are copied on first use. */
-void es_metrics_observe(const char *method, const char *endpoint, int status, double seconds);
+void es_metrics_observe(const char *method, const char *endpoint, int status,
+						double seconds);
 
 /* Render the exposition text (pool numbers and breaker states passed in). */
 void es_metrics_render(es_buf *out, int pool_size, int pool_available,

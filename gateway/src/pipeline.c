@@ -20,14 +20,15 @@
 #include "metrics.h"
 
 /* Everything one request carries through the stages. */
-typedef struct exchange {
-	es_request req;
+typedef struct exchange
+{
+	es_request	req;
 	es_response resp;
-	es_error err;
+	es_error	err;
 	const char *method;
 	const char *endpoint; /* route template, the metrics label */
-	int close_conn;
-	double t0;
+	int			close_conn;
+	double		t0;
 } exchange;
 
 static double
@@ -50,7 +51,8 @@ start(exchange *x, struct mg_connection *conn)
 	x->req.conn = conn;
 	x->req.ri = ri;
 	x->method = ri->request_method ? ri->request_method : "";
-	x->req.path = ri->local_uri_raw ? ri->local_uri_raw : (ri->local_uri ? ri->local_uri : "");
+	x->req.path = ri->local_uri_raw ? ri->local_uri_raw
+									: (ri->local_uri ? ri->local_uri : "");
 	x->req.query = ri->query_string ? ri->query_string : "";
 }
 
@@ -65,7 +67,8 @@ route(exchange *x)
 		x->close_conn = 1;
 		return es_error_set(&x->err, 414, "uri_too_long", "request URI too long");
 	}
-	mr = es_router_match(es_routes, es_routes_count, x->method, x->req.path, &x->req.match);
+	mr = es_router_match(es_routes, es_routes_count, x->method, x->req.path,
+						 &x->req.match);
 	if (mr == ES_MATCH_NOT_FOUND)
 		return es_error_set(&x->err, 404, "not_found", "no such route");
 	if (mr == ES_MATCH_BAD_METHOD)
@@ -73,7 +76,8 @@ route(exchange *x)
 	if (x->req.match.route)
 		x->endpoint = x->req.match.route->template;
 	if (mr == ES_MATCH_BAD_PARAM)
-		return es_error_set(&x->err, 400, "malformed_request", "malformed path parameter");
+		return es_error_set(&x->err, 400, "malformed_request",
+							"malformed path parameter");
 	return ES_OK;
 }
 
@@ -94,9 +98,9 @@ admit(exchange *x)
 static es_status
 authorize(exchange *x)
 {
-	unsigned flags = x->req.match.route->flags;
+	unsigned	flags = x->req.match.route->flags;
 	es_request *req = &x->req;
-	es_error *err = &x->err;
+	es_error   *err = &x->err;
 	const char *token;
 
 	if (!(flags & ES_ROUTE_AUTH))
@@ -122,7 +126,8 @@ read_body(exchange *x)
 	if (!(x->req.match.route->flags & ES_ROUTE_BODY))
 		return ES_OK;
 	x->close_conn = 1; /* until the body is consumed */
-	if (es_http_check_json_type(mg_get_header(x->req.conn, "Content-Type"), &x->err) != ES_OK ||
+	if (es_http_check_json_type(mg_get_header(x->req.conn, "Content-Type"),
+								&x->err) != ES_OK ||
 		es_http_read_body(&x->req, es_app_config()->max_body_bytes, &x->err) != ES_OK)
 		return ES_FAIL;
 	x->close_conn = 0;
@@ -162,9 +167,9 @@ finish(exchange *x)
 int
 es_pipeline_dispatch(struct mg_connection *conn, void *cbdata)
 {
-	exchange x;
+	exchange  x;
 	es_status st;
-	int status;
+	int		  status;
 
 	(void) cbdata;
 	es_app_inflight_add(1);

@@ -27,7 +27,7 @@ match_template(const char *tpl, const char *path, const char *seg_start[],
 	{
 		const char *tend = strchr(t, '/');
 		const char *pend = strchr(p, '/');
-		size_t tl, pl;
+		size_t		tl, pl;
 
 		if (*t == '/' && *p == '/')
 		{
@@ -61,9 +61,9 @@ es_router_match(const es_route *table, size_t n, const char *method,
 				const char *raw_path, es_route_match *m)
 {
 	const char *segs[ES_MAX_PATH_PARAMS];
-	size_t lens[ES_MAX_PATH_PARAMS];
-	int np = 0;
-	int path_seen = 0;
+	size_t		lens[ES_MAX_PATH_PARAMS];
+	int			np = 0;
+	int			path_seen = 0;
 
 	memset(m, 0, sizeof(*m));
 	for (size_t i = 0; i < n; i++)
@@ -74,8 +74,10 @@ es_router_match(const es_route *table, size_t n, const char *method,
 		{
 			size_t al = strlen(m->allow);
 
-			if (al + strlen(table[i].method) + 3 < sizeof(m->allow) && !strstr(m->allow, table[i].method))
-				snprintf(m->allow + al, sizeof(m->allow) - al, "%s%s", al ? ", " : "", table[i].method);
+			if (al + strlen(table[i].method) + 3 < sizeof(m->allow) &&
+				!strstr(m->allow, table[i].method))
+				snprintf(m->allow + al, sizeof(m->allow) - al, "%s%s",
+						 al ? ", " : "", table[i].method);
 			path_seen = 1;
 			continue;
 		}
@@ -130,7 +132,7 @@ add_param(cJSON *arr, const char *name, const char *in, const char *type, int re
 static cJSON *
 ref(const char *name)
 {
-	char buf[128];
+	char   buf[128];
 	cJSON *o = cJSON_CreateObject();
 
 	snprintf(buf, sizeof(buf), "#/components/schemas/%s", name);
@@ -171,20 +173,29 @@ openapi_skeleton(const char *version)
 	{
 		cJSON *ep = cJSON_AddObjectToObject(e, "properties");
 		cJSON_AddStringToObject(cJSON_AddObjectToObject(ep, "code"), "type", "string");
-		cJSON_AddStringToObject(cJSON_AddObjectToObject(ep, "message"), "type", "string");
-		cJSON_AddStringToObject(cJSON_AddObjectToObject(ep, "details"), "type", "object");
+		cJSON_AddStringToObject(cJSON_AddObjectToObject(ep, "message"), "type",
+								"string");
+		cJSON_AddStringToObject(cJSON_AddObjectToObject(ep, "details"), "type",
+								"object");
 	}
 	ev = cJSON_AddObjectToObject(schemas, "Event");
 	cJSON_AddStringToObject(ev, "type", "object");
 	props = cJSON_AddObjectToObject(ev, "properties");
 	{
-		static const char *const k[][2] = {{"position", "integer"}, {"stream", "string"},
-			{"version", "integer"}, {"type", "string"}, {"data", "object"},
-			{"metadata", "object"}, {"id", "string"}, {"recorded_at", "string"}};
+		static const char *const k[][2] = {{"position", "integer"},
+										   {"stream", "string"},
+										   {"version", "integer"},
+										   {"type", "string"},
+										   {"data", "object"},
+										   {"metadata", "object"},
+										   {"id", "string"},
+										   {"recorded_at", "string"}};
 		for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++)
-			cJSON_AddStringToObject(cJSON_AddObjectToObject(props, k[i][0]), "type", k[i][1]);
+			cJSON_AddStringToObject(cJSON_AddObjectToObject(props, k[i][0]),
+									"type", k[i][1]);
 	}
-	cJSON_AddStringToObject(cJSON_AddObjectToObject(schemas, "Object"), "type", "object");
+	cJSON_AddStringToObject(cJSON_AddObjectToObject(schemas, "Object"), "type",
+							"object");
 	sec = cJSON_AddObjectToObject(comp, "securitySchemes");
 	{
 		cJSON *b = cJSON_AddObjectToObject(sec, "bearer");
@@ -204,9 +215,9 @@ operation_parameters(const es_route *r)
 
 	for (const char *t = strchr(r->template, '{'); t; t = strchr(t + 1, '{'))
 	{
-		char name[64];
+		char		name[64];
 		const char *end = strchr(t, '}');
-		size_t l = end ? (size_t) (end - t - 1) : 0;
+		size_t		l = end ? (size_t) (end - t - 1) : 0;
 
 		if (l == 0 || l >= sizeof(name))
 			continue;
@@ -218,7 +229,8 @@ operation_parameters(const es_route *r)
 	{
 		char *copy = es_xstrdup(r->query_params), *save = NULL;
 
-		for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+		for (char *tok = strtok_r(copy, ",", &save); tok;
+			 tok = strtok_r(NULL, ",", &save))
 		{
 			char *colon = strchr(tok, ':');
 
@@ -244,10 +256,11 @@ operation_parameters(const es_route *r)
 static cJSON *
 operation_responses(const es_route *r)
 {
-	static const int errs[] = {400, 401, 403, 404, 409, 413, 415, 422, 423, 429, 503, 504};
-	cJSON *resps = cJSON_CreateObject();
-	cJSON *ok;
-	char status[8];
+	static const int errs[] = {400, 401, 403, 404, 409, 413,
+							   415, 422, 423, 429, 503, 504};
+	cJSON			*resps = cJSON_CreateObject();
+	cJSON			*ok;
+	char			 status[8];
 
 	snprintf(status, sizeof(status), "%d", r->success_status);
 	ok = cJSON_AddObjectToObject(resps, status);
@@ -257,11 +270,13 @@ operation_responses(const es_route *r)
 		cJSON *c = content("application/json", ref("Object"));
 		cJSON *s = cJSON_CreateObject();
 		cJSON_AddStringToObject(s, "type", "string");
-		cJSON_AddItemToObject(cJSON_AddObjectToObject(c, "text/event-stream"), "schema", s);
+		cJSON_AddItemToObject(cJSON_AddObjectToObject(c, "text/event-stream"),
+							  "schema", s);
 		cJSON_AddItemToObject(ok, "content", c);
 	}
 	else
-		cJSON_AddItemToObject(ok, "content", content("application/json", ref("Object")));
+		cJSON_AddItemToObject(ok, "content",
+							  content("application/json", ref("Object")));
 	for (size_t k = 0; k < sizeof(errs) / sizeof(errs[0]); k++)
 	{
 		cJSON *er;
@@ -273,7 +288,8 @@ operation_responses(const es_route *r)
 		snprintf(status, sizeof(status), "%d", errs[k]);
 		er = cJSON_AddObjectToObject(resps, status);
 		cJSON_AddStringToObject(er, "description", es_error_code_for_status(errs[k]));
-		cJSON_AddItemToObject(er, "content", content("application/json", ref("Error")));
+		cJSON_AddItemToObject(er, "content",
+							  content("application/json", ref("Error")));
 	}
 	return resps;
 }
@@ -284,7 +300,7 @@ add_operation(cJSON *paths, const es_route *r)
 {
 	cJSON *path = cJSON_GetObjectItemCaseSensitive(paths, r->template);
 	cJSON *op, *params;
-	char m[16];
+	char   m[16];
 
 	if (path == NULL)
 		path = cJSON_AddObjectToObject(paths, r->template);
@@ -300,7 +316,8 @@ add_operation(cJSON *paths, const es_route *r)
 	{
 		cJSON *rb = cJSON_AddObjectToObject(op, "requestBody");
 		cJSON_AddBoolToObject(rb, "required", 1);
-		cJSON_AddItemToObject(rb, "content", content("application/json", ref("Object")));
+		cJSON_AddItemToObject(rb, "content",
+							  content("application/json", ref("Object")));
 	}
 	if (r->flags & ES_ROUTE_AUTH)
 	{
@@ -319,7 +336,7 @@ es_router_openapi(const es_route *table, size_t n, const char *version)
 {
 	cJSON *root = openapi_skeleton(version);
 	cJSON *paths = cJSON_GetObjectItemCaseSensitive(root, "paths");
-	char *out;
+	char  *out;
 
 	for (size_t i = 0; i < n; i++)
 		add_operation(paths, &table[i]);

@@ -17,7 +17,8 @@
 void
 es_oom(void)
 {
-	static const char line[] = "{\"level\":\"error\",\"msg\":\"out of memory: aborting\"}\n";
+	static const char line[] =
+		"{\"level\":\"error\",\"msg\":\"out of memory: aborting\"}\n";
 
 	(void) !write(STDERR_FILENO, line, sizeof(line) - 1);
 	abort();
@@ -98,13 +99,13 @@ int
 es_utf8_valid(const char *buf, size_t len)
 {
 	const unsigned char *s = (const unsigned char *) buf;
-	size_t i = 0;
+	size_t				 i = 0;
 
 	while (i < len)
 	{
 		unsigned char c = s[i];
-		size_t n;
-		unsigned int cp;
+		size_t		  n;
+		unsigned int  cp;
 
 		if (c == 0)
 			return 0;
@@ -138,8 +139,8 @@ es_utf8_valid(const char *buf, size_t len)
 				return 0;
 			cp = (cp << 6) | (s[i + k] & 0x3F);
 		}
-		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF ||
-			(cp >= 0xD800 && cp <= 0xDFFF))
+		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+			cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
 			return 0;
 		i += n + 1;
 	}
@@ -217,9 +218,9 @@ unsigned char *
 es_b64url_decode(const char *in, size_t inlen, size_t *outlen)
 {
 	unsigned char *out;
-	size_t o = 0;
-	unsigned int acc = 0;
-	int bits = 0;
+	size_t		   o = 0;
+	unsigned int   acc = 0;
+	int			   bits = 0;
 
 	while (inlen > 0 && in[inlen - 1] == '=')
 		inlen--;
@@ -260,10 +261,10 @@ es_b64url_encode(const unsigned char *in, size_t inlen)
 {
 	static const char tbl[] =
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	char *out = es_xmalloc(inlen * 4 / 3 + 4);
-	size_t o = 0;
+	char		*out = es_xmalloc(inlen * 4 / 3 + 4);
+	size_t		 o = 0;
 	unsigned int acc = 0;
-	int bits = 0;
+	int			 bits = 0;
 
 	for (size_t i = 0; i < inlen; i++)
 	{
@@ -298,7 +299,7 @@ hexval(char c)
 char *
 es_pct_decode(const char *in, size_t len, int plus_is_space)
 {
-	char *out = es_xmalloc(len + 1);
+	char  *out = es_xmalloc(len + 1);
 	size_t o = 0;
 
 	for (size_t i = 0; i < len; i++)
@@ -354,21 +355,21 @@ es_parse_nonneg(const char *s, long long max, long long *out)
 es_status
 es_query_param(const char *qs, const char *name, char **out)
 {
-	size_t nlen = strlen(name);
+	size_t		nlen = strlen(name);
 	const char *p = qs;
 
 	*out = NULL;
 	while (p != NULL && *p)
 	{
 		const char *amp = strchr(p, '&');
-		size_t seglen = amp ? (size_t) (amp - p) : strlen(p);
+		size_t		seglen = amp ? (size_t) (amp - p) : strlen(p);
 		const char *eq = memchr(p, '=', seglen);
-		size_t klen = eq ? (size_t) (eq - p) : seglen;
+		size_t		klen = eq ? (size_t) (eq - p) : seglen;
 
 		if (klen == nlen && memcmp(p, name, nlen) == 0)
 		{
 			const char *v = eq ? eq + 1 : p + seglen;
-			size_t vlen = eq ? seglen - klen - 1 : 0;
+			size_t		vlen = eq ? seglen - klen - 1 : 0;
 
 			free(*out);
 			*out = es_pct_decode(v, vlen, 1);
@@ -422,9 +423,9 @@ es_buf_puts(es_buf *b, const char *s)
 void
 es_buf_printf(es_buf *b, const char *fmt, ...)
 {
-	char tmp[1024];
+	char	tmp[1024];
 	va_list ap;
-	int n;
+	int		n;
 
 	va_start(ap, fmt);
 	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);

@@ -20,7 +20,7 @@ void *es_xmalloc(size_t n);
 void *es_xcalloc(size_t n, size_t size);
 void *es_xrealloc(void *p, size_t n);
 char *es_xstrdup(const char *s);
-void es_oom(void) __attribute__((noreturn));
+void  es_oom(void) __attribute__((noreturn));
 
 /* Route cJSON's allocations through es_xmalloc, so a cJSON NULL is a parse
  * error and never an allocation failure.  Call once, before threads. */
@@ -38,7 +38,8 @@ int es_json_depth_ok(const char *buf, size_t len, int max_depth);
 int es_uuid_valid(const char *s);
 
 /* Decode base64url (no padding required, '=' tolerated at the end).
- * Returns malloc'd buffer (NUL-terminated for convenience) or NULL on bad input. */
+ * Returns malloc'd buffer (NUL-terminated for convenience) or NULL on bad
+ * input. */
 unsigned char *es_b64url_decode(const char *in, size_t inlen, size_t *outlen);
 
 /* Encode base64url without padding; malloc'd NUL-terminated string. */
@@ -63,8 +64,9 @@ long long es_mono_ms(void);
 void es_abstime_in(struct timespec *ts, int ms);
 
 /* Append JSON-escaped s (with quotes) to a growing buffer. */
-typedef struct es_buf {
-	char *data;
+typedef struct es_buf
+{
+	char  *data;
 	size_t len;
 	size_t cap;
 } es_buf;
@@ -73,7 +75,8 @@ void es_buf_init(es_buf *b);
 void es_buf_free(es_buf *b);
 void es_buf_append(es_buf *b, const char *s, size_t len);
 void es_buf_puts(es_buf *b, const char *s);
-void es_buf_printf(es_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void es_buf_printf(es_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 void es_buf_json_string(es_buf *b, const char *s);
 
 #endif

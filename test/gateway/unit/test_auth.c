@@ -30,10 +30,10 @@ static const char *const ESH = "{\"alg\":\"ES256\",\"typ\":\"JWT\"}";
 
 /* keys and verifiers shared by the group (built in group_setup) */
 static EVP_PKEY *rsa, *ec, *rsa_other;
-static char rsa_pem[64], ec_pem[64];
-static char *rsa_pem_text;
-static es_auth *hs, *pk, *both, *ecauth, *audauth;
-static time_t now;
+static char		 rsa_pem[64], ec_pem[64];
+static char		*rsa_pem_text;
+static es_auth	*hs, *pk, *both, *ecauth, *audauth;
+static time_t	 now;
 
 /* header.payload with base64url parts. */
 static char *
@@ -64,9 +64,9 @@ join(char *input, const unsigned char *sig, size_t siglen)
 static char *
 hs256(const char *header, const char *payload, const void *key, size_t keylen)
 {
-	char *in = signing_input(header, payload);
+	char		 *in = signing_input(header, payload);
 	unsigned char mac[32];
-	unsigned int n = 0;
+	unsigned int  n = 0;
 
 	HMAC(EVP_sha256(), key, (int) keylen, (unsigned char *) in, strlen(in), mac, &n);
 	return join(in, mac, n);
@@ -75,10 +75,10 @@ hs256(const char *header, const char *payload, const void *key, size_t keylen)
 static char *
 pkey_sign(EVP_PKEY *k, const char *header, const char *payload, int jose_ecdsa)
 {
-	char *in = signing_input(header, payload);
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	char		 *in = signing_input(header, payload);
+	EVP_MD_CTX	 *md = EVP_MD_CTX_new();
 	unsigned char sig[1024];
-	size_t n = sizeof(sig);
+	size_t		  n = sizeof(sig);
 
 	EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, k);
 	EVP_DigestSign(md, sig, &n, (unsigned char *) in, strlen(in));
@@ -86,8 +86,8 @@ pkey_sign(EVP_PKEY *k, const char *header, const char *payload, int jose_ecdsa)
 	if (jose_ecdsa)
 	{
 		const unsigned char *p = sig;
-		ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &p, (long) n);
-		unsigned char raw[64];
+		ECDSA_SIG			*es = d2i_ECDSA_SIG(NULL, &p, (long) n);
+		unsigned char		 raw[64];
 
 		BN_bn2binpad(ECDSA_SIG_get0_r(es), raw, 32);
 		BN_bn2binpad(ECDSA_SIG_get0_s(es), raw + 32, 32);
@@ -100,7 +100,7 @@ pkey_sign(EVP_PKEY *k, const char *header, const char *payload, int jose_ecdsa)
 static int
 write_pub(EVP_PKEY *k, char *path)
 {
-	int fd;
+	int	  fd;
 	FILE *f;
 
 	strcpy(path, "/tmp/es_auth_XXXXXX");
@@ -117,8 +117,8 @@ static int
 verify(const es_auth *a, const char *tok, time_t at, es_claims *out)
 {
 	es_claims c;
-	es_error e = {0};
-	int r = es_auth_verify(a, tok, at, &c, &e) == ES_OK;
+	es_error  e = {0};
+	int		  r = es_auth_verify(a, tok, at, &c, &e) == ES_OK;
 
 	if (!r)
 	{
@@ -144,9 +144,9 @@ static int
 group_setup(void **state)
 {
 	es_auth_options o;
-	char err[256];
-	FILE *f;
-	size_t n;
+	char			err[256];
+	FILE		   *f;
+	size_t			n;
 
 	(void) state;
 	now = time(NULL);
@@ -154,7 +154,7 @@ group_setup(void **state)
 	rsa_other = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t) 2048);
 	ec = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
 	if (!rsa || !ec || !rsa_other)
-		return 0;				/* test_keys_generated reports it */
+		return 0; /* test_keys_generated reports it */
 	if (write_pub(rsa, rsa_pem) != 0 || write_pub(ec, ec_pem) != 0)
 		return -1;
 	f = fopen(rsa_pem, "r");
@@ -165,15 +165,20 @@ group_setup(void **state)
 	rsa_pem_text[n] = '\0';
 	fclose(f);
 
-	o = (es_auth_options) {.hs_secret = SECRET, .leeway_seconds = 30};
+	o = (es_auth_options){.hs_secret = SECRET, .leeway_seconds = 30};
 	hs = es_auth_new(&o, err, sizeof(err));
-	o = (es_auth_options) {.public_key_file = rsa_pem, .leeway_seconds = 30};
+	o = (es_auth_options){.public_key_file = rsa_pem, .leeway_seconds = 30};
 	pk = es_auth_new(&o, err, sizeof(err));
-	o = (es_auth_options) {.hs_secret = SECRET, .public_key_file = rsa_pem, .leeway_seconds = 30};
+	o = (es_auth_options){.hs_secret = SECRET,
+						  .public_key_file = rsa_pem,
+						  .leeway_seconds = 30};
 	both = es_auth_new(&o, err, sizeof(err));
-	o = (es_auth_options) {.public_key_file = ec_pem, .leeway_seconds = 30};
+	o = (es_auth_options){.public_key_file = ec_pem, .leeway_seconds = 30};
 	ecauth = es_auth_new(&o, err, sizeof(err));
-	o = (es_auth_options) {.hs_secret = SECRET, .audience = "es-api", .issuer = "https://idp", .leeway_seconds = 30};
+	o = (es_auth_options){.hs_secret = SECRET,
+						  .audience = "es-api",
+						  .issuer = "https://idp",
+						  .leeway_seconds = 30};
 	audauth = es_auth_new(&o, err, sizeof(err));
 	return 0;
 }
@@ -213,7 +218,7 @@ static void
 test_config_refusals(void **state)
 {
 	es_auth_options o = {0};
-	char err[256] = "";
+	char			err[256] = "";
 
 	(void) state;
 	/* secret < 32 bytes refused */
@@ -244,30 +249,35 @@ test_verifiers_built(void **state)
 static void
 test_hs256(void **state)
 {
-	char payload[512];
-	char *t;
+	char	  payload[512];
+	char	 *t;
 	es_claims c;
 
 	(void) state;
-	snprintf(payload, sizeof(payload), "{\"sub\":\"u1\",\"tenant_id\":\"acme\",\"roles\":[\"reader\",\"admin\"],\"exp\":%ld}", (long) now + 300);
+	snprintf(payload, sizeof(payload),
+			 "{\"sub\":\"u1\",\"tenant_id\":\"acme\",\"roles\":[\"reader\",\"admin\"],\"exp\":%ld}",
+			 (long) now + 300);
 	t = hs_token(payload);
-	assert_true(verify(hs, t, now, &c));	/* HS256 valid token accepted */
-	assert_string_equal(c.tenant_id, "acme");	/* tenant_id claim */
-	assert_int_equal(c.is_admin, 1);			/* roles contains admin */
+	assert_true(verify(hs, t, now, &c));	  /* HS256 valid token accepted */
+	assert_string_equal(c.tenant_id, "acme"); /* tenant_id claim */
+	assert_int_equal(c.is_admin, 1);		  /* roles contains admin */
 	es_claims_free(&c);
-	assert_true(verify(both, t, now, NULL));	/* HS256 accepted when both key kinds configured */
-	assert_false(verify(pk, t, now, NULL));		/* HS256 refused when only a public key is configured */
+	assert_true(verify(both, t, now, NULL)); /* HS256 accepted when both key
+												kinds configured */
+	assert_false(verify(pk, t, now, NULL)); /* HS256 refused when only a public
+											   key is configured */
 	{
 		char *bad = strdup(t);
 		char *dot = strrchr(bad, '.');
 
 		dot[1] = dot[1] == 'A' ? 'B' : 'A';
-		assert_false(verify(hs, bad, now, NULL));	/* flipped signature refused */
+		assert_false(verify(hs, bad, now, NULL)); /* flipped signature refused
+												   */
 		free(bad);
 	}
 	free(t);
 	t = hs256(HS, payload, "another-secret-another-secret-another", 36);
-	assert_false(verify(hs, t, now, NULL));		/* wrong secret refused */
+	assert_false(verify(hs, t, now, NULL)); /* wrong secret refused */
 	free(t);
 }
 
@@ -275,20 +285,24 @@ test_hs256(void **state)
 static void
 test_payload_swap(void **state)
 {
-	char payload[512];
+	char  payload[512];
 	char *good, *evil, *g1, *g2, *e1, *e2;
-	char forged[2048];
+	char  forged[2048];
 
 	(void) state;
-	snprintf(payload, sizeof(payload), "{\"sub\":\"u1\",\"tenant_id\":\"acme\",\"roles\":[\"reader\",\"admin\"],\"exp\":%ld}", (long) now + 300);
+	snprintf(payload, sizeof(payload),
+			 "{\"sub\":\"u1\",\"tenant_id\":\"acme\",\"roles\":[\"reader\",\"admin\"],\"exp\":%ld}",
+			 (long) now + 300);
 	good = hs_token(payload);
 	evil = hs256(HS, "{\"tenant_id\":\"victim\"}", SECRET, 5);
 	g1 = strchr(good, '.');
 	g2 = strrchr(good, '.');
 	e1 = strchr(evil, '.');
 	e2 = strrchr(evil, '.');
-	snprintf(forged, sizeof(forged), "%.*s%.*s%s", (int) (g1 - good), good, (int) (e2 - e1), e1, g2);
-	assert_false(verify(hs, forged, now, NULL));	/* payload swapped under a valid signature refused */
+	snprintf(forged, sizeof(forged), "%.*s%.*s%s", (int) (g1 - good), good,
+			 (int) (e2 - e1), e1, g2);
+	assert_false(verify(hs, forged, now, NULL)); /* payload swapped under a
+													valid signature refused */
 	free(good);
 	free(evil);
 }
@@ -303,38 +317,47 @@ test_alg_none_and_unknown(void **state)
 	t = signing_input("{\"alg\":\"none\"}", "{\"tenant_id\":\"acme\"}");
 	none = malloc(strlen(t) + 2);
 	sprintf(none, "%s.", t);
-	assert_false(verify(hs, none, now, NULL));		/* alg none with empty signature refused */
-	assert_false(verify(both, none, now, NULL));	/* alg none refused with every config */
+	assert_false(verify(hs, none, now, NULL)); /* alg none with empty signature
+												  refused */
+	assert_false(verify(both, none, now, NULL)); /* alg none refused with every
+													config */
 	free(none);
 	free(t);
-	t = hs256("{\"alg\":\"None\"}", "{\"tenant_id\":\"acme\"}", SECRET, strlen(SECRET));
-	assert_false(verify(hs, t, now, NULL));	/* alg None (HMAC-signed) refused */
+	t = hs256("{\"alg\":\"None\"}", "{\"tenant_id\":\"acme\"}", SECRET,
+			  strlen(SECRET));
+	assert_false(verify(hs, t, now, NULL)); /* alg None (HMAC-signed) refused
+											 */
 	free(t);
-	t = hs256("{\"alg\":\"HS512\"}", "{\"tenant_id\":\"acme\"}", SECRET, strlen(SECRET));
-	assert_false(verify(hs, t, now, NULL));	/* alg HS512 refused */
+	t = hs256("{\"alg\":\"HS512\"}", "{\"tenant_id\":\"acme\"}", SECRET,
+			  strlen(SECRET));
+	assert_false(verify(hs, t, now, NULL)); /* alg HS512 refused */
 	free(t);
 	t = hs256("{\"typ\":\"JWT\"}", "{\"tenant_id\":\"acme\"}", SECRET, strlen(SECRET));
-	assert_false(verify(hs, t, now, NULL));	/* missing alg refused */
+	assert_false(verify(hs, t, now, NULL)); /* missing alg refused */
 	free(t);
 }
 
 static void
 test_rs256(void **state)
 {
-	char *t;
+	char	 *t;
 	es_claims c;
 
 	(void) state;
 	t = pkey_sign(rsa, RS, "{\"tenant_id\":\"acme\",\"roles\":[]}", 0);
-	assert_true(verify(pk, t, now, &c));		/* RS256 valid token accepted */
-	assert_int_equal(c.is_admin, 0);			/* no admin role */
+	assert_true(verify(pk, t, now, &c)); /* RS256 valid token accepted */
+	assert_int_equal(c.is_admin, 0);	 /* no admin role */
 	es_claims_free(&c);
-	assert_true(verify(both, t, now, NULL));	/* RS256 accepted with both configured */
-	assert_false(verify(hs, t, now, NULL));		/* RS256 refused when only HS256 configured */
-	assert_false(verify(ecauth, t, now, NULL));	/* RS256 refused by an EC key */
+	assert_true(verify(both, t, now, NULL)); /* RS256 accepted with both
+												configured */
+	assert_false(verify(hs, t, now, NULL));	 /* RS256 refused when only HS256
+												configured */
+	assert_false(verify(ecauth, t, now, NULL)); /* RS256 refused by an EC key
+												 */
 	free(t);
 	t = pkey_sign(rsa_other, RS, "{\"tenant_id\":\"acme\"}", 0);
-	assert_false(verify(pk, t, now, NULL));		/* RS256 signed by another key refused */
+	assert_false(verify(pk, t, now, NULL)); /* RS256 signed by another key
+											   refused */
 	free(t);
 }
 
@@ -345,15 +368,18 @@ test_es256(void **state)
 
 	(void) state;
 	t = pkey_sign(ec, ESH, "{\"tenant_id\":\"acme\"}", 1);
-	assert_true(verify(ecauth, t, now, NULL));	/* ES256 valid token accepted */
-	assert_false(verify(pk, t, now, NULL));		/* ES256 refused by an RSA key */
-	assert_false(verify(hs, t, now, NULL));		/* ES256 refused with HS256 only */
+	assert_true(verify(ecauth, t, now, NULL)); /* ES256 valid token accepted */
+	assert_false(verify(pk, t, now, NULL)); /* ES256 refused by an RSA key */
+	assert_false(verify(hs, t, now, NULL)); /* ES256 refused with HS256 only */
 	free(t);
-	t = pkey_sign(ec, ESH, "{\"tenant_id\":\"acme\"}", 0); /* DER, not JOSE r||s */
-	assert_false(verify(ecauth, t, now, NULL));	/* ES256 with DER signature refused */
+	t = pkey_sign(ec, ESH, "{\"tenant_id\":\"acme\"}", 0); /* DER, not JOSE
+															  r||s */
+	assert_false(verify(ecauth, t, now, NULL)); /* ES256 with DER signature
+												   refused */
 	free(t);
 	t = pkey_sign(ec, RS, "{\"tenant_id\":\"acme\"}", 0);
-	assert_false(verify(both, t, now, NULL));	/* EC signature labelled RS256 refused */
+	assert_false(verify(both, t, now, NULL)); /* EC signature labelled RS256
+												 refused */
 	free(t);
 }
 
@@ -365,9 +391,13 @@ test_alg_confusion(void **state)
 
 	(void) state;
 	assert_non_null(rsa_pem_text);
-	t = hs256(HS, "{\"tenant_id\":\"acme\",\"roles\":[\"admin\"]}", rsa_pem_text, strlen(rsa_pem_text));
-	assert_false(verify(pk, t, now, NULL));		/* HS256 signed with the RSA public key refused (public key only) */
-	assert_false(verify(both, t, now, NULL));	/* HS256 signed with the RSA public key refused (both configured) */
+	t = hs256(HS, "{\"tenant_id\":\"acme\",\"roles\":[\"admin\"]}",
+			  rsa_pem_text, strlen(rsa_pem_text));
+	assert_false(verify(pk, t, now, NULL)); /* HS256 signed with the RSA public
+											   key refused (public key only) */
+	assert_false(verify(both, t, now, NULL)); /* HS256 signed with the RSA
+												 public key refused (both
+												 configured) */
 	free(t);
 }
 
@@ -378,14 +408,19 @@ test_kid(void **state)
 	char *t;
 
 	(void) state;
-	t = hs256("{\"alg\":\"HS256\",\"kid\":\"../../../../dev/null\"}", "{\"tenant_id\":\"acme\"}", "", 0);
-	assert_false(verify(hs, t, now, NULL));	/* kid naming a file with empty HMAC key refused */
+	t = hs256("{\"alg\":\"HS256\",\"kid\":\"../../../../dev/null\"}",
+			  "{\"tenant_id\":\"acme\"}", "", 0);
+	assert_false(verify(hs, t, now, NULL)); /* kid naming a file with empty
+											   HMAC key refused */
 	free(t);
-	t = hs256("{\"alg\":\"HS256\",\"kid\":\"k1\"}", "{\"tenant_id\":\"acme\"}", SECRET, strlen(SECRET));
-	assert_true(verify(hs, t, now, NULL));	/* kid string with the configured key accepted */
+	t = hs256("{\"alg\":\"HS256\",\"kid\":\"k1\"}", "{\"tenant_id\":\"acme\"}",
+			  SECRET, strlen(SECRET));
+	assert_true(verify(hs, t, now, NULL)); /* kid string with the configured
+											  key accepted */
 	free(t);
-	t = hs256("{\"alg\":\"HS256\",\"kid\":7}", "{\"tenant_id\":\"acme\"}", SECRET, strlen(SECRET));
-	assert_false(verify(hs, t, now, NULL));	/* non-string kid refused */
+	t = hs256("{\"alg\":\"HS256\",\"kid\":7}", "{\"tenant_id\":\"acme\"}",
+			  SECRET, strlen(SECRET));
+	assert_false(verify(hs, t, now, NULL)); /* non-string kid refused */
 	free(t);
 }
 
@@ -393,29 +428,36 @@ test_kid(void **state)
 static void
 test_exp_nbf(void **state)
 {
-	char payload[512];
+	char  payload[512];
 	char *t;
 
 	(void) state;
-	snprintf(payload, sizeof(payload), "{\"tenant_id\":\"a\",\"exp\":%ld}", (long) now - 31);
+	snprintf(payload, sizeof(payload), "{\"tenant_id\":\"a\",\"exp\":%ld}",
+			 (long) now - 31);
 	t = hs_token(payload);
-	assert_false(verify(hs, t, now, NULL));	/* expired 31 s ago refused */
+	assert_false(verify(hs, t, now, NULL)); /* expired 31 s ago refused */
 	free(t);
-	snprintf(payload, sizeof(payload), "{\"tenant_id\":\"a\",\"exp\":%ld}", (long) now - 10);
+	snprintf(payload, sizeof(payload), "{\"tenant_id\":\"a\",\"exp\":%ld}",
+			 (long) now - 10);
 	t = hs_token(payload);
-	assert_true(verify(hs, t, now, NULL));	/* expired 10 s ago accepted within leeway */
+	assert_true(verify(hs, t, now, NULL)); /* expired 10 s ago accepted within
+											  leeway */
 	free(t);
-	snprintf(payload, sizeof(payload), "{\"tenant_id\":\"a\",\"exp\":\"%ld\"}", (long) now + 100);
+	snprintf(payload, sizeof(payload), "{\"tenant_id\":\"a\",\"exp\":\"%ld\"}",
+			 (long) now + 100);
 	t = hs_token(payload);
-	assert_false(verify(hs, t, now, NULL));	/* string exp refused */
+	assert_false(verify(hs, t, now, NULL)); /* string exp refused */
 	free(t);
-	snprintf(payload, sizeof(payload), "{\"tenant_id\":\"a\",\"nbf\":%ld}", (long) now + 60);
+	snprintf(payload, sizeof(payload), "{\"tenant_id\":\"a\",\"nbf\":%ld}",
+			 (long) now + 60);
 	t = hs_token(payload);
-	assert_false(verify(hs, t, now, NULL));	/* nbf 60 s ahead refused */
+	assert_false(verify(hs, t, now, NULL)); /* nbf 60 s ahead refused */
 	free(t);
-	snprintf(payload, sizeof(payload), "{\"tenant_id\":\"a\",\"nbf\":%ld}", (long) now + 10);
+	snprintf(payload, sizeof(payload), "{\"tenant_id\":\"a\",\"nbf\":%ld}",
+			 (long) now + 10);
 	t = hs_token(payload);
-	assert_true(verify(hs, t, now, NULL));	/* nbf 10 s ahead accepted within leeway */
+	assert_true(verify(hs, t, now, NULL)); /* nbf 10 s ahead accepted within
+											  leeway */
 	free(t);
 }
 
@@ -427,19 +469,22 @@ test_aud_iss(void **state)
 
 	(void) state;
 	t = hs_token("{\"tenant_id\":\"a\",\"aud\":\"es-api\",\"iss\":\"https://idp\"}");
-	assert_true(verify(audauth, t, now, NULL));		/* matching aud and iss accepted */
+	assert_true(verify(audauth, t, now, NULL)); /* matching aud and iss
+												   accepted */
 	free(t);
 	t = hs_token("{\"tenant_id\":\"a\",\"aud\":[\"x\",\"es-api\"],\"iss\":\"https://idp\"}");
-	assert_true(verify(audauth, t, now, NULL));		/* aud array containing the audience accepted */
+	assert_true(verify(audauth, t, now, NULL)); /* aud array containing the
+												   audience accepted */
 	free(t);
 	t = hs_token("{\"tenant_id\":\"a\",\"aud\":\"other\",\"iss\":\"https://idp\"}");
-	assert_false(verify(audauth, t, now, NULL));	/* wrong aud refused */
+	assert_false(verify(audauth, t, now, NULL)); /* wrong aud refused */
 	free(t);
 	t = hs_token("{\"tenant_id\":\"a\",\"iss\":\"https://idp\"}");
-	assert_false(verify(audauth, t, now, NULL));	/* missing aud refused when required */
+	assert_false(verify(audauth, t, now, NULL)); /* missing aud refused when
+													required */
 	free(t);
 	t = hs_token("{\"tenant_id\":\"a\",\"aud\":\"es-api\",\"iss\":\"https://evil\"}");
-	assert_false(verify(audauth, t, now, NULL));	/* wrong iss refused */
+	assert_false(verify(audauth, t, now, NULL)); /* wrong iss refused */
 	free(t);
 }
 
@@ -447,15 +492,15 @@ test_aud_iss(void **state)
 static void
 test_claims_shape(void **state)
 {
-	char *t;
+	char	 *t;
 	es_claims c;
 
 	(void) state;
 	t = hs_token("{\"tenant_id\":42}");
-	assert_false(verify(hs, t, now, NULL));	/* numeric tenant_id refused */
+	assert_false(verify(hs, t, now, NULL)); /* numeric tenant_id refused */
 	free(t);
 	t = hs_token("{\"tenant_id\":\"a\",\"roles\":\"admin\"}");
-	assert_false(verify(hs, t, now, NULL));	/* roles as a string refused */
+	assert_false(verify(hs, t, now, NULL)); /* roles as a string refused */
 	free(t);
 	/* token without tenant_id verifies (403 later) */
 	t = hs_token("{\"sub\":\"ops\"}");
@@ -464,7 +509,7 @@ test_claims_shape(void **state)
 	es_claims_free(&c);
 	free(t);
 	t = hs_token("[1,2]");
-	assert_false(verify(hs, t, now, NULL));	/* non-object payload refused */
+	assert_false(verify(hs, t, now, NULL)); /* non-object payload refused */
 	free(t);
 }
 
@@ -475,17 +520,18 @@ test_malformed_tokens(void **state)
 	char *huge;
 
 	(void) state;
-	assert_false(verify(hs, "", now, NULL));			/* empty token refused */
-	assert_false(verify(hs, "abc.def", now, NULL));		/* two parts refused */
-	assert_false(verify(hs, "a.b.c.d", now, NULL));		/* four parts refused */
-	assert_false(verify(hs, "!!!.???.###", now, NULL));	/* bad base64 refused */
+	assert_false(verify(hs, "", now, NULL));		/* empty token refused */
+	assert_false(verify(hs, "abc.def", now, NULL)); /* two parts refused */
+	assert_false(verify(hs, "a.b.c.d", now, NULL)); /* four parts refused */
+	assert_false(verify(hs, "!!!.???.###", now, NULL)); /* bad base64 refused
+														 */
 	huge = malloc(20000);
 	assert_non_null(huge);
 	memset(huge, 'A', 19999);
 	huge[19999] = '\0';
 	huge[100] = '.';
 	huge[200] = '.';
-	assert_false(verify(hs, huge, now, NULL));			/* oversized token refused */
+	assert_false(verify(hs, huge, now, NULL)); /* oversized token refused */
 	free(huge);
 }
 
@@ -493,7 +539,7 @@ static void
 test_bearer_header(void **state)
 {
 	const char *tok;
-	es_error e = {0};
+	es_error	e = {0};
 
 	(void) state;
 	/* no header: missing_token */
@@ -516,19 +562,20 @@ test_bearer_header(void **state)
 static void
 test_mutation_fuzz(void **state)
 {
-	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=+/ ";
-	char *good = hs_token("{\"tenant_id\":\"acme\",\"roles\":[\"admin\"]}");
+	static const char alphabet[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=+/ ";
+	char  *good = hs_token("{\"tenant_id\":\"acme\",\"roles\":[\"admin\"]}");
 	size_t len = strlen(good);
-	int tried = 0;
+	int	   tried = 0;
 
 	(void) state;
 	srand(12345);
 	for (int i = 0; i < 3000; i++)
 	{
-		char *m = strdup(good);
+		char  *m = strdup(good);
 		size_t pos = (size_t) rand() % len;
-		char ch = alphabet[rand() % (int) (sizeof(alphabet) - 1)];
-		int accepted;
+		char   ch = alphabet[rand() % (int) (sizeof(alphabet) - 1)];
+		int	   accepted;
 
 		if (m[pos] == ch)
 		{
@@ -541,11 +588,13 @@ test_mutation_fuzz(void **state)
 		if (accepted)
 			print_message("# accepted mutation: %s\n", m);
 		free(m);
-		assert_false(accepted);		/* this mutation refused */
+		assert_false(accepted); /* this mutation refused */
 	}
-	print_message("# %d single-character mutations of a valid token: none accepted\n", tried);
+	print_message("# %d single-character mutations of a valid token: none accepted\n",
+				  tried);
 	assert_true(tried > 2500);
-	assert_true(verify(hs, good, now, NULL));	/* the unmutated token still verifies */
+	assert_true(verify(hs, good, now, NULL)); /* the unmutated token still
+												 verifies */
 	free(good);
 }
 

@@ -21,7 +21,7 @@ check(const char *ss, const char *msg, const char *detail, int status, const cha
 	print_message("# %s -> %d %s\n", ss ? ss : "(null)", status, code);
 	assert_int_equal(e.http_status, status);
 	assert_string_equal(e.code, code);
-	assert_int_not_equal(e.http_status, 500);	/* never 500 */
+	assert_int_not_equal(e.http_status, 500); /* never 500 */
 	es_error_clear(&e);
 }
 
@@ -32,11 +32,16 @@ test_sqlstate_es_codes(void **state)
 	check("ES400", "invalid tenant id", NULL, 400, "malformed_request");
 	check("ES403", "no", NULL, 403, "forbidden");
 	check("ES404", "tenant does not exist", "{\"tenant\":\"x\"}", 404, "not_found");
-	check("ES409", "wrong expected version", "{\"reason\": \"wrong_expected_version\", \"current_version\": 3}", 409, "wrong_expected_version");
-	check("ES409", "duplicate", "{\"reason\": \"duplicate_id\", \"event_id\": \"x\"}", 409, "conflict");
+	check("ES409", "wrong expected version",
+		  "{\"reason\": \"wrong_expected_version\", \"current_version\": 3}",
+		  409, "wrong_expected_version");
+	check("ES409", "duplicate",
+		  "{\"reason\": \"duplicate_id\", \"event_id\": \"x\"}", 409, "conflict");
 	check("ES409", "duplicate", "not json", 409, "conflict");
-	check("ES422", "command rejected: out of stock", "{\"reason\": \"command_rejected\"}", 422, "command_rejected");
-	check("ES422", "invalid event", "{\"reason\": \"invalid_event\"}", 422, "invalid_content");
+	check("ES422", "command rejected: out of stock",
+		  "{\"reason\": \"command_rejected\"}", 422, "command_rejected");
+	check("ES422", "invalid event", "{\"reason\": \"invalid_event\"}", 422,
+		  "invalid_content");
 	check("ES423", "tenant suspended", NULL, 423, "tenant_suspended");
 	check("ES429", "too many events", NULL, 429, "limit_exceeded");
 	check("ES500", "odd", NULL, 503, "unavailable");
@@ -49,19 +54,27 @@ test_sqlstate_reason_only(void **state)
 {
 	(void) state;
 	/* without a reason: the status's default code, whatever the words say */
-	check("ES409", "wrong expected version", "{\"current_version\": 3}", 409, "conflict");
-	check("ES409", "wrong expected version", "{\"current_version\": null}", 409, "conflict");
+	check("ES409", "wrong expected version", "{\"current_version\": 3}", 409,
+		  "conflict");
+	check("ES409", "wrong expected version", "{\"current_version\": null}",
+		  409, "conflict");
 	check("ES409", "wrong expected version", NULL, 409, "conflict");
 	check("ES422", "command rejected: out of stock", NULL, 422, "invalid_content");
-	check("ES422", "command rejected: out of stock", "{\"why\": \"stock\"}", 422, "invalid_content");
-	/* a reason that is not a string, or belongs to another status, is ignored */
+	check("ES422", "command rejected: out of stock", "{\"why\": \"stock\"}",
+		  422, "invalid_content");
+	/* a reason that is not a string, or belongs to another status, is ignored
+	 */
 	check("ES409", "x", "{\"reason\": 1}", 409, "conflict");
 	check("ES409", "x", "{\"reason\": \"command_rejected\"}", 409, "conflict");
-	check("ES422", "x", "{\"reason\": \"wrong_expected_version\"}", 422, "invalid_content");
+	check("ES422", "x", "{\"reason\": \"wrong_expected_version\"}", 422,
+		  "invalid_content");
 	check("ES422", "x", "{\"reason\": \"Command_Rejected\"}", 422, "invalid_content");
 	/* message wording never matters */
-	check("ES422", "anything at all", "{\"reason\": \"command_rejected\", \"message\": \"no\"}", 422, "command_rejected");
-	check("ES409", "", "{\"reason\": \"wrong_expected_version\"}", 409, "wrong_expected_version");
+	check("ES422", "anything at all",
+		  "{\"reason\": \"command_rejected\", \"message\": \"no\"}", 422,
+		  "command_rejected");
+	check("ES409", "", "{\"reason\": \"wrong_expected_version\"}", 409,
+		  "wrong_expected_version");
 	/* reason does not change other ES statuses */
 	check("ES404", "x", "{\"reason\": \"wrong_expected_version\"}", 404, "not_found");
 }
@@ -98,8 +111,8 @@ static void
 test_body_es_details(void **state)
 {
 	es_error e = {0};
-	char *body;
-	cJSON *j, *d, *cv;
+	char	*body;
+	cJSON	*j, *d, *cv;
 
 	(void) state;
 	es_error_from_sqlstate(&e, "ES409", "wrong expected version",
@@ -109,12 +122,16 @@ test_body_es_details(void **state)
 	j = cJSON_Parse(body);
 	d = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "error"), "details");
 	cv = cJSON_GetObjectItem(d, "current_version");
-	assert_non_null(cv);						/* details.current_version = 3 */
+	assert_non_null(cv); /* details.current_version = 3 */
 	assert_int_equal(cv->valueint, 3);
 	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(d, "reason")),
-						"wrong_expected_version");	/* details passed through, reason included */
-	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "error"), "message")),
-						"wrong expected version");	/* ES message passed through */
+						"wrong_expected_version"); /* details passed through,
+													  reason included */
+	assert_string_equal(cJSON_GetStringValue(
+							cJSON_GetObjectItem(cJSON_GetObjectItem(j, "error"),
+												"message")),
+						"wrong expected version"); /* ES message passed through
+													*/
 	cJSON_Delete(j);
 	free(body);
 	es_error_clear(&e);
@@ -124,19 +141,21 @@ static void
 test_body_hides_internal(void **state)
 {
 	es_error e = {0};
-	char *body;
+	char	*body;
 
 	(void) state;
-	es_error_from_sqlstate(&e, "42P01", "relation \"secret_table\" does not exist", "internal detail");
+	es_error_from_sqlstate(&e, "42P01", "relation \"secret_table\" does not exist",
+						   "internal detail");
 	body = es_error_body(&e);
 	assert_non_null(body);
 	print_message("# body: %s\n", body);
 	/* non-ES message and detail are not leaked */
 	assert_null(strstr(body, "secret_table"));
 	assert_null(strstr(body, "internal detail"));
-	assert_non_null(strstr(body, "\"details\":{}"));	/* details is an empty object */
+	assert_non_null(strstr(body, "\"details\":{}")); /* details is an empty
+														object */
 	free(body);
-	assert_int_equal(e.retry_after, 5);				/* 503 carries Retry-After */
+	assert_int_equal(e.retry_after, 5); /* 503 carries Retry-After */
 	es_error_clear(&e);
 }
 
@@ -147,8 +166,9 @@ test_error_set_and_codes(void **state)
 
 	(void) state;
 	es_error_set(&e, 413, NULL, "too big %d", 5);
-	assert_string_equal(e.code, "payload_too_large");	/* default code for 413 */
-	assert_string_equal(e.message, "too big 5");		/* formatted message */
+	assert_string_equal(e.code, "payload_too_large"); /* default code for 413
+													   */
+	assert_string_equal(e.message, "too big 5");	  /* formatted message */
 	es_error_clear(&e);
 	assert_string_equal(es_error_code_for_status(415), "unsupported_media_type");
 }

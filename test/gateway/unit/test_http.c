@@ -16,8 +16,8 @@ static es_status
 parse(const char *body, size_t len)
 {
 	es_request req;
-	es_error err = {0};
-	es_status st;
+	es_error   err = {0};
+	es_status  st;
 
 	memset(&req, 0, sizeof(req));
 	req.body = malloc(len + 1);
@@ -25,7 +25,8 @@ parse(const char *body, size_t len)
 	req.body[len] = '\0';
 	req.body_len = len;
 	st = es_http_parse_json(&req, &err);
-	if (st != ES_OK && (err.http_status != 400 || strcmp(err.code, "malformed_request") != 0))
+	if (st != ES_OK &&
+		(err.http_status != 400 || strcmp(err.code, "malformed_request") != 0))
 		print_message("# unexpected error %d %s\n", err.http_status, err.code);
 	es_error_clear(&err);
 	es_request_free(&req);
@@ -41,7 +42,8 @@ test_content_type(void **state)
 	/* application/json accepted */
 	assert_int_equal(es_http_check_json_type("application/json", &e), ES_OK);
 	/* case-insensitive, parameters allowed */
-	assert_int_equal(es_http_check_json_type("Application/JSON; charset=utf-8", &e), ES_OK);
+	assert_int_equal(es_http_check_json_type("Application/JSON; charset=utf-8", &e),
+					 ES_OK);
 	/* missing Content-Type: 415 */
 	assert_int_equal(es_http_check_json_type(NULL, &e), ES_FAIL);
 	assert_int_equal(e.http_status, 415);
@@ -51,9 +53,11 @@ test_content_type(void **state)
 	/* application/jsonp refused */
 	assert_int_equal(es_http_check_json_type("application/jsonp", &e), ES_FAIL);
 	/* json-patch refused */
-	assert_int_equal(es_http_check_json_type("application/json-patch+json", &e), ES_FAIL);
+	assert_int_equal(es_http_check_json_type("application/json-patch+json", &e),
+					 ES_FAIL);
 	/* multipart refused */
-	assert_int_equal(es_http_check_json_type("multipart/form-data; boundary=x", &e), ES_FAIL);
+	assert_int_equal(es_http_check_json_type("multipart/form-data; boundary=x", &e),
+					 ES_FAIL);
 	es_error_clear(&e);
 }
 
@@ -61,14 +65,19 @@ static void
 test_json_body(void **state)
 {
 	(void) state;
-	assert_int_equal(parse("{\"a\":1}", 7), ES_OK);				/* object parses */
-	assert_int_equal(parse("  {\"a\":[1,2]}  \n", 16), ES_OK);	/* surrounding whitespace ok */
-	assert_int_equal(parse("{\"a\":1} x", 9), ES_FAIL);			/* trailing garbage refused */
-	assert_int_equal(parse("{\"a\":1}{}", 9), ES_FAIL);			/* two documents refused */
-	assert_int_equal(parse("{\"a\":1", 6), ES_FAIL);				/* truncated refused */
-	assert_int_equal(parse("", 0), ES_FAIL);						/* empty refused */
-	assert_int_equal(parse("{\"a\":\"\xff\"}", 9), ES_FAIL);		/* invalid UTF-8 refused */
-	assert_int_equal(parse("{\"a\":1}\0", 8), ES_FAIL);			/* raw NUL refused */
+	assert_int_equal(parse("{\"a\":1}", 7), ES_OK); /* object parses */
+	assert_int_equal(parse("  {\"a\":[1,2]}  \n", 16), ES_OK); /* surrounding
+																  whitespace ok
+																*/
+	assert_int_equal(parse("{\"a\":1} x", 9), ES_FAIL); /* trailing garbage
+														   refused */
+	assert_int_equal(parse("{\"a\":1}{}", 9), ES_FAIL); /* two documents
+														   refused */
+	assert_int_equal(parse("{\"a\":1", 6), ES_FAIL);	/* truncated refused */
+	assert_int_equal(parse("", 0), ES_FAIL);			/* empty refused */
+	assert_int_equal(parse("{\"a\":\"\xff\"}", 9), ES_FAIL); /* invalid UTF-8
+																refused */
+	assert_int_equal(parse("{\"a\":1}\0", 8), ES_FAIL); /* raw NUL refused */
 }
 
 static void
@@ -105,8 +114,8 @@ static void
 test_render_401(void **state)
 {
 	es_error e = {0};
-	char head[1024];
-	char *body;
+	char	 head[1024];
+	char	*body;
 
 	(void) state;
 	es_error_set(&e, 401, "missing_token", "authorization required");
@@ -118,7 +127,8 @@ test_render_401(void **state)
 	free(body);
 	es_error_set(&e, 401, "invalid_token", "token expired");
 	render(&e, head, sizeof(head), &body);
-	assert_non_null(strstr(head, "WWW-Authenticate: Bearer realm=\"es_saas\", error=\"invalid_token\"\r\n"));
+	assert_non_null(
+		strstr(head, "WWW-Authenticate: Bearer realm=\"es_saas\", error=\"invalid_token\"\r\n"));
 	free(body);
 	es_error_clear(&e);
 }
@@ -127,8 +137,8 @@ static void
 test_render_405_503(void **state)
 {
 	es_error e = {0};
-	char head[1024];
-	char *body;
+	char	 head[1024];
+	char	*body;
 
 	(void) state;
 	es_error_method_not_allowed(&e, "DELETE", "GET, POST");
@@ -136,7 +146,8 @@ test_render_405_503(void **state)
 	assert_non_null(strstr(head, "HTTP/1.1 405 Method Not Allowed\r\n"));
 	assert_non_null(strstr(head, "Allow: GET, POST\r\n"));
 	assert_null(strstr(head, "Retry-After"));
-	assert_non_null(strstr(body, "\"message\":\"method DELETE not allowed; allowed: GET, POST\""));
+	assert_non_null(
+		strstr(body, "\"message\":\"method DELETE not allowed; allowed: GET, POST\""));
 	free(body);
 
 	es_error_set(&e, 503, "unavailable", "shutting down");
@@ -154,11 +165,12 @@ static void
 test_render_never_500(void **state)
 {
 	es_error e = {0};
-	char head[1024];
-	char *body;
+	char	 head[1024];
+	char	*body;
 
 	(void) state;
-	render(&e, head, sizeof(head), &body); /* handler failed without an error value */
+	render(&e, head, sizeof(head), &body); /* handler failed without an error
+											  value */
 	assert_int_equal(e.http_status, 503);
 	assert_string_equal(e.code, "unavailable");
 	assert_non_null(strstr(body, "\"internal failure\""));
@@ -167,7 +179,8 @@ test_render_never_500(void **state)
 	es_error_set(&e, 500, NULL, "request rejected by the HTTP layer");
 	render(&e, head, sizeof(head), &body);
 	assert_non_null(strstr(head, "HTTP/1.1 503 Service Unavailable\r\n"));
-	assert_non_null(strstr(body, "\"code\":\"unavailable\",\"message\":\"request rejected by the HTTP layer\""));
+	assert_non_null(
+		strstr(body, "\"code\":\"unavailable\",\"message\":\"request rejected by the HTTP layer\""));
 	free(body);
 	es_error_clear(&e);
 }
@@ -176,8 +189,8 @@ static void
 test_render_success_head(void **state)
 {
 	es_response r = {0};
-	char head[1024];
-	size_t hlen;
+	char		head[1024];
+	size_t		hlen;
 
 	(void) state;
 	r.status = 503;
@@ -185,14 +198,15 @@ test_render_success_head(void **state)
 	r.content_type = "text/plain; version=0.0.4; charset=utf-8";
 	assert_true(es_render_head(&r, 12, 1, head, sizeof(head)) > 0);
 	assert_string_equal(head, "HTTP/1.1 503 Service Unavailable\r\n"
-					   "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
-					   "Content-Length: 12\r\n"
-					   "Cache-Control: no-store\r\n"
-					   "X-Content-Type-Options: nosniff\r\n"
-					   "Retry-After: 5\r\n"
-					   "Connection: close\r\n\r\n");
+							  "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
+							  "Content-Length: 12\r\n"
+							  "Cache-Control: no-store\r\n"
+							  "X-Content-Type-Options: nosniff\r\n"
+							  "Retry-After: 5\r\n"
+							  "Connection: close\r\n\r\n");
 	assert_int_equal(es_render_head(&r, 12, 1, head, 16), -1);
-	assert_non_null(strstr(es_render_stream_head(&hlen), "Content-Type: text/event-stream\r\n"));
+	assert_non_null(strstr(es_render_stream_head(&hlen),
+						   "Content-Type: text/event-stream\r\n"));
 	assert_int_equal(hlen, strlen(es_render_stream_head(&hlen)));
 }
 

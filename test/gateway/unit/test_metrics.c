@@ -26,22 +26,29 @@ test_render(void **state)
 	/* counter TYPE line */
 	assert_non_null(strstr(b.data, "# TYPE http_requests_total counter\n"));
 	/* counter by template and status */
-	assert_non_null(strstr(b.data, "http_requests_total{method=\"GET\",endpoint=\"/api/v1/streams/{stream}\",status_code=\"200\"} 2\n"));
+	assert_non_null(
+		strstr(b.data, "http_requests_total{method=\"GET\",endpoint=\"/api/v1/streams/{stream}\",status_code=\"200\"} 2\n"));
 	/* 404 counted separately */
 	assert_non_null(strstr(b.data, "status_code=\"404\"} 1\n"));
 	/* histogram TYPE line */
 	assert_non_null(strstr(b.data, "# TYPE http_request_duration_seconds histogram\n"));
 	/* cumulative bucket 0.005 = 2 */
-	assert_non_null(strstr(b.data, "http_request_duration_seconds_bucket{method=\"GET\",endpoint=\"/api/v1/streams/{stream}\",le=\"0.005\"} 2\n"));
+	assert_non_null(
+		strstr(b.data, "http_request_duration_seconds_bucket{method=\"GET\",endpoint=\"/api/v1/streams/{stream}\",le=\"0.005\"} 2\n"));
 	/* +Inf bucket = count */
-	assert_non_null(strstr(b.data, "http_request_duration_seconds_bucket{method=\"GET\",endpoint=\"/api/v1/streams/{stream}\",le=\"+Inf\"} 3\n"));
+	assert_non_null(
+		strstr(b.data, "http_request_duration_seconds_bucket{method=\"GET\",endpoint=\"/api/v1/streams/{stream}\",le=\"+Inf\"} 3\n"));
 	/* 12 s is above the 10 s bucket */
-	assert_non_null(strstr(b.data, "http_request_duration_seconds_bucket{method=\"POST\",endpoint=\"/api/v1/commands/execute\",le=\"10\"} 0\n"));
+	assert_non_null(
+		strstr(b.data, "http_request_duration_seconds_bucket{method=\"POST\",endpoint=\"/api/v1/commands/execute\",le=\"10\"} 0\n"));
 	/* histogram count */
-	assert_non_null(strstr(b.data, "http_request_duration_seconds_count{method=\"POST\",endpoint=\"/api/v1/commands/execute\"} 1\n"));
+	assert_non_null(
+		strstr(b.data, "http_request_duration_seconds_count{method=\"POST\",endpoint=\"/api/v1/commands/execute\"} 1\n"));
 	/* breaker gauges */
-	assert_non_null(strstr(b.data, "circuit_breaker_state{service=\"event_store\"} 0\n"));
-	assert_non_null(strstr(b.data, "circuit_breaker_state{service=\"query_handler\"} 0\n"));
+	assert_non_null(
+		strstr(b.data, "circuit_breaker_state{service=\"event_store\"} 0\n"));
+	assert_non_null(
+		strstr(b.data, "circuit_breaker_state{service=\"query_handler\"} 0\n"));
 	/* pool gauges */
 	assert_non_null(strstr(b.data, "db_pool_size 8\n"));
 	assert_non_null(strstr(b.data, "db_pool_available 7\n"));

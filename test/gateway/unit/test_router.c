@@ -1,4 +1,5 @@
-/* test_router.c - template matching, 404/405, path parameter decoding, OpenAPI. */
+/* test_router.c - template matching, 404/405, path parameter decoding,
+ * OpenAPI. */
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,21 +12,28 @@
 
 #include "router.h"
 
-static es_status h(struct es_request *r, struct es_response *p, es_error *e)
+static es_status
+h(struct es_request *r, struct es_response *p, es_error *e)
 {
-	(void) r; (void) p; (void) e;
+	(void) r;
+	(void) p;
+	(void) e;
 	return ES_OK;
 }
 
 /* same templates as the gateway's table (routes.c) */
 static const es_route table[] = {
 	{"GET", "/health", h, 0, 200, "health", NULL, "ops"},
-	{"POST", "/api/v1/tenants", h, ES_ROUTE_AUTH | ES_ROUTE_BODY, 201, "create", NULL, "tenants"},
+	{"POST", "/api/v1/tenants", h, ES_ROUTE_AUTH | ES_ROUTE_BODY, 201,
+	 "create", NULL, "tenants"},
 	{"GET", "/api/v1/tenants/{id}", h, ES_ROUTE_AUTH, 200, "get", NULL, "tenants"},
-	{"POST", "/api/v1/commands/execute", h, ES_ROUTE_AUTH | ES_ROUTE_BODY, 200, "exec", NULL, "commands"},
+	{"POST", "/api/v1/commands/execute", h, ES_ROUTE_AUTH | ES_ROUTE_BODY, 200,
+	 "exec", NULL, "commands"},
 	{"GET", "/api/v1/commands/{id}", h, ES_ROUTE_AUTH, 200, "cmd", NULL, "commands"},
-	{"GET", "/api/v1/streams/{stream}", h, ES_ROUTE_AUTH, 200, "stream", "from_version:integer,limit:integer", "streams"},
-	{"GET", "/api/v1/events", h, ES_ROUTE_AUTH | ES_ROUTE_SSE, 200, "events", "after:integer,limit:integer", "events"},
+	{"GET", "/api/v1/streams/{stream}", h, ES_ROUTE_AUTH, 200, "stream",
+	 "from_version:integer,limit:integer", "streams"},
+	{"GET", "/api/v1/events", h, ES_ROUTE_AUTH | ES_ROUTE_SSE, 200, "events",
+	 "after:integer,limit:integer", "events"},
 };
 #define N (sizeof(table) / sizeof(table[0]))
 
@@ -35,8 +43,10 @@ test_exact_match(void **state)
 	es_route_match m;
 
 	(void) state;
-	assert_int_equal(es_router_match(table, N, "GET", "/health", &m), ES_MATCH_OK);	/* exact match */
-	assert_string_equal(m.route->template, "/health");	/* endpoint label is the template */
+	assert_int_equal(es_router_match(table, N, "GET", "/health", &m),
+					 ES_MATCH_OK);					   /* exact match */
+	assert_string_equal(m.route->template, "/health"); /* endpoint label is the
+														  template */
 	es_route_match_free(&m);
 }
 
@@ -46,14 +56,19 @@ test_param_match(void **state)
 	es_route_match m;
 
 	(void) state;
-	assert_int_equal(es_router_match(table, N, "GET", "/api/v1/tenants/acme", &m), ES_MATCH_OK);	/* param match */
-	assert_string_equal(m.route->template, "/api/v1/tenants/{id}");	/* template label, not raw path */
-	assert_string_equal(m.params[0], "acme");							/* param captured */
+	assert_int_equal(es_router_match(table, N, "GET", "/api/v1/tenants/acme", &m),
+					 ES_MATCH_OK); /* param match */
+	assert_string_equal(m.route->template, "/api/v1/tenants/{id}"); /* template
+																	   label,
+																	   not raw
+																	   path */
+	assert_string_equal(m.params[0], "acme"); /* param captured */
 	es_route_match_free(&m);
 
 	/* encoded slash stays in segment */
-	assert_int_equal(es_router_match(table, N, "GET", "/api/v1/streams/order%2F42", &m), ES_MATCH_OK);
-	assert_string_equal(m.params[0], "order/42");	/* decoded stream name */
+	assert_int_equal(es_router_match(table, N, "GET", "/api/v1/streams/order%2F42", &m),
+					 ES_MATCH_OK);
+	assert_string_equal(m.params[0], "order/42"); /* decoded stream name */
 	es_route_match_free(&m);
 }
 
@@ -64,16 +79,20 @@ test_bad_params(void **state)
 
 	(void) state;
 	/* raw slash is another segment */
-	assert_int_equal(es_router_match(table, N, "GET", "/api/v1/streams/a/b", &m), ES_MATCH_NOT_FOUND);
+	assert_int_equal(es_router_match(table, N, "GET", "/api/v1/streams/a/b", &m),
+					 ES_MATCH_NOT_FOUND);
 	es_route_match_free(&m);
 	/* empty param does not match */
-	assert_int_equal(es_router_match(table, N, "GET", "/api/v1/streams/", &m), ES_MATCH_NOT_FOUND);
+	assert_int_equal(es_router_match(table, N, "GET", "/api/v1/streams/", &m),
+					 ES_MATCH_NOT_FOUND);
 	es_route_match_free(&m);
 	/* bad escape is a bad param */
-	assert_int_equal(es_router_match(table, N, "GET", "/api/v1/streams/%zz", &m), ES_MATCH_BAD_PARAM);
+	assert_int_equal(es_router_match(table, N, "GET", "/api/v1/streams/%zz", &m),
+					 ES_MATCH_BAD_PARAM);
 	es_route_match_free(&m);
 	/* encoded NUL is a bad param */
-	assert_int_equal(es_router_match(table, N, "GET", "/api/v1/streams/a%00b", &m), ES_MATCH_BAD_PARAM);
+	assert_int_equal(es_router_match(table, N, "GET", "/api/v1/streams/a%00b", &m),
+					 ES_MATCH_BAD_PARAM);
 	es_route_match_free(&m);
 }
 
@@ -84,15 +103,22 @@ test_bad_method(void **state)
 
 	(void) state;
 	/* wrong method is 405 */
-	assert_int_equal(es_router_match(table, N, "DELETE", "/api/v1/tenants", &m), ES_MATCH_BAD_METHOD);
-	assert_string_equal(m.allow, "POST");	/* Allow lists POST */
+	assert_int_equal(es_router_match(table, N, "DELETE", "/api/v1/tenants", &m),
+					 ES_MATCH_BAD_METHOD);
+	assert_string_equal(m.allow, "POST"); /* Allow lists POST */
 	es_route_match_free(&m);
 	/* POST on GET-only template is 405 */
-	assert_int_equal(es_router_match(table, N, "POST", "/api/v1/commands/abc", &m), ES_MATCH_BAD_METHOD);
+	assert_int_equal(es_router_match(table, N, "POST", "/api/v1/commands/abc", &m),
+					 ES_MATCH_BAD_METHOD);
 	es_route_match_free(&m);
 	/* GET commands/execute hits {id} */
-	assert_int_equal(es_router_match(table, N, "GET", "/api/v1/commands/execute", &m), ES_MATCH_OK);
-	assert_string_equal(m.route->template, "/api/v1/commands/{id}");	/* ... as the {id} route */
+	assert_int_equal(es_router_match(table, N, "GET", "/api/v1/commands/execute", &m),
+					 ES_MATCH_OK);
+	assert_string_equal(m.route->template, "/api/v1/commands/{id}"); /* ... as
+																		the
+																		{id}
+																		route
+																	  */
 	es_route_match_free(&m);
 }
 
@@ -102,15 +128,19 @@ test_not_found(void **state)
 	es_route_match m;
 
 	(void) state;
-	assert_int_equal(es_router_match(table, N, "GET", "/nope", &m), ES_MATCH_NOT_FOUND);	/* unknown route */
+	assert_int_equal(es_router_match(table, N, "GET", "/nope", &m),
+					 ES_MATCH_NOT_FOUND); /* unknown route */
 	es_route_match_free(&m);
 	/* trailing slash is another path */
-	assert_int_equal(es_router_match(table, N, "GET", "/health/", &m), ES_MATCH_NOT_FOUND);
+	assert_int_equal(es_router_match(table, N, "GET", "/health/", &m),
+					 ES_MATCH_NOT_FOUND);
 	es_route_match_free(&m);
-	assert_int_equal(es_router_match(table, N, "GET", "", &m), ES_MATCH_NOT_FOUND);	/* empty path */
+	assert_int_equal(es_router_match(table, N, "GET", "", &m),
+					 ES_MATCH_NOT_FOUND); /* empty path */
 	es_route_match_free(&m);
 	/* dot segments do not match */
-	assert_int_equal(es_router_match(table, N, "GET", "/api/v1/tenants/a/../b", &m), ES_MATCH_NOT_FOUND);
+	assert_int_equal(es_router_match(table, N, "GET", "/api/v1/tenants/a/../b", &m),
+					 ES_MATCH_NOT_FOUND);
 	es_route_match_free(&m);
 }
 
@@ -118,23 +148,33 @@ static void
 test_openapi(void **state)
 {
 	cJSON *doc, *paths;
-	char *oa;
+	char  *oa;
 
 	(void) state;
 	oa = es_router_openapi(table, N, "9.9");
 	assert_non_null(oa);
 	doc = cJSON_Parse(oa);
-	assert_non_null(doc);	/* openapi is JSON */
-	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(doc, "openapi")), "3.0.3");	/* openapi version */
+	assert_non_null(doc); /* openapi is JSON */
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(doc, "openapi")),
+						"3.0.3"); /* openapi version */
 	paths = cJSON_GetObjectItem(doc, "paths");
-	assert_int_equal(cJSON_GetArraySize(paths), 7);	/* one path per distinct template */
+	assert_int_equal(cJSON_GetArraySize(paths), 7); /* one path per distinct
+													   template */
 	/* GET tenants/{id} present */
-	assert_non_null(cJSON_GetObjectItem(cJSON_GetObjectItem(paths, "/api/v1/tenants/{id}"), "get"));
+	assert_non_null(
+		cJSON_GetObjectItem(cJSON_GetObjectItem(paths, "/api/v1/tenants/{id}"), "get"));
 	/* POST tenants documents 201 */
-	assert_non_null(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(paths, "/api/v1/tenants"), "post"), "responses"), "201"));
-	assert_non_null(strstr(oa, "\"from_version\""));	/* query parameters documented */
+	assert_non_null(
+		cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(paths, "/api/v1/tenants"),
+																	"post"),
+												"responses"),
+							"201"));
+	assert_non_null(strstr(oa, "\"from_version\"")); /* query parameters
+														documented */
 	/* /health has no security requirement */
-	assert_null(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(paths, "/health"), "get"), "security"));
+	assert_null(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(paths, "/health"),
+														"get"),
+									"security"));
 	cJSON_Delete(doc);
 	free(oa);
 }
@@ -143,12 +183,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_exact_match),
-		cmocka_unit_test(test_param_match),
-		cmocka_unit_test(test_bad_params),
-		cmocka_unit_test(test_bad_method),
-		cmocka_unit_test(test_not_found),
-		cmocka_unit_test(test_openapi),
+		cmocka_unit_test(test_exact_match), cmocka_unit_test(test_param_match),
+		cmocka_unit_test(test_bad_params),	cmocka_unit_test(test_bad_method),
+		cmocka_unit_test(test_not_found),	cmocka_unit_test(test_openapi),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);

@@ -1,4 +1,5 @@
-/* test_util.c - checked allocators, UTF-8, UUID, base64url, percent-decoding, query params. */
+/* test_util.c - checked allocators, UTF-8, UUID, base64url, percent-decoding,
+ * query params. */
 #include <cjson/cJSON.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -19,7 +20,7 @@ static void
 test_xalloc_aborts_on_oom(void **state)
 {
 	pid_t pid;
-	int ws = 0;
+	int	  ws = 0;
 
 	(void) state;
 	pid = fork();
@@ -59,7 +60,7 @@ static void
 test_cjson_hooks(void **state)
 {
 	cJSON *j;
-	char *out;
+	char  *out;
 
 	(void) state;
 	es_alloc_init();
@@ -76,42 +77,59 @@ static void
 test_utf8(void **state)
 {
 	(void) state;
-	assert_true(es_utf8_valid("h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80", 15));	/* valid UTF-8 */
-	assert_false(es_utf8_valid("\xff", 1));				/* 0xff invalid */
-	assert_false(es_utf8_valid("\xc0\xaf", 2));			/* overlong invalid */
-	assert_false(es_utf8_valid("\xed\xa0\x80", 3));		/* surrogate invalid */
-	assert_false(es_utf8_valid("\xe2\x82", 2));			/* truncated sequence invalid */
-	assert_false(es_utf8_valid("a\0b", 3));				/* NUL refused */
-	assert_false(es_utf8_valid("\xf4\x90\x80\x80", 4));	/* > U+10FFFF invalid */
+	assert_true(es_utf8_valid("h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80", 15)); /* valid UTF-8 */
+	assert_false(es_utf8_valid("\xff", 1));			/* 0xff invalid */
+	assert_false(es_utf8_valid("\xc0\xaf", 2));		/* overlong invalid */
+	assert_false(es_utf8_valid("\xed\xa0\x80", 3)); /* surrogate invalid */
+	assert_false(es_utf8_valid("\xe2\x82", 2)); /* truncated sequence invalid
+												 */
+	assert_false(es_utf8_valid("a\0b", 3));		/* NUL refused */
+	assert_false(es_utf8_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF invalid
+														 */
 }
 
 static void
 test_json_depth(void **state)
 {
 	(void) state;
-	assert_true(es_json_depth_ok("[[{\"a\":[1]}]]", 13, 4));			/* depth 4 within 4 */
-	assert_false(es_json_depth_ok("[[{\"a\":[1]}]]", 13, 3));			/* depth 4 over 3 */
-	assert_true(es_json_depth_ok("[\"[[[[\\\"[[[\"]", 16, 1));		/* brackets inside strings ignored */
+	assert_true(es_json_depth_ok("[[{\"a\":[1]}]]", 13, 4));  /* depth 4 within
+																 4 */
+	assert_false(es_json_depth_ok("[[{\"a\":[1]}]]", 13, 3)); /* depth 4 over 3
+															   */
+	assert_true(es_json_depth_ok("[\"[[[[\\\"[[[\"]", 16, 1)); /* brackets
+																  inside
+																  strings
+																  ignored */
 }
 
 static void
 test_uuid(void **state)
 {
 	(void) state;
-	assert_true(es_uuid_valid("6f1c2a9e-1111-4a6b-9c1d-000000000001"));	/* uuid ok */
-	assert_true(es_uuid_valid("6F1C2A9E-1111-4A6B-9C1D-00000000000A"));	/* uppercase uuid ok */
-	assert_false(es_uuid_valid("6f1c2a9e11114a6b9c1d000000000001"));		/* no dashes refused */
-	assert_false(es_uuid_valid("6f1c2a9e-1111-4a6b-9c1d-00000000000g"));	/* non-hex refused */
-	assert_false(es_uuid_valid("not-a-uuid"));							/* garbage refused */
-	assert_false(es_uuid_valid(NULL));									/* NULL refused */
+	assert_true(es_uuid_valid("6f1c2a9e-1111-4a6b-9c1d-000000000001")); /* uuid
+																		   ok
+																		 */
+	assert_true(es_uuid_valid("6F1C2A9E-1111-4A6B-9C1D-00000000000A")); /* uppercase
+																		   uuid
+																		   ok
+																		 */
+	assert_false(es_uuid_valid("6f1c2a9e11114a6b9c1d000000000001"));	 /* no
+																			dashes
+																			refused
+																		  */
+	assert_false(es_uuid_valid("6f1c2a9e-1111-4a6b-9c1d-00000000000g")); /* non-hex
+																			refused
+																		  */
+	assert_false(es_uuid_valid("not-a-uuid")); /* garbage refused */
+	assert_false(es_uuid_valid(NULL));		   /* NULL refused */
 }
 
 static void
 test_b64url(void **state)
 {
-	size_t n;
+	size_t		   n;
 	unsigned char *d;
-	char *s;
+	char		  *s;
 
 	(void) state;
 	/* base64url decode */
@@ -120,9 +138,10 @@ test_b64url(void **state)
 	assert_int_equal(n, 15);
 	assert_memory_equal(d, "{\"alg\":\"HS256\"}", 15);
 	free(d);
-	assert_null(es_b64url_decode("ab+/", 4, &n));	/* standard alphabet refused */
-	assert_null(es_b64url_decode("a", 1, &n));		/* impossible length refused */
-	assert_null(es_b64url_decode("ab c", 4, &n));	/* space refused */
+	assert_null(es_b64url_decode("ab+/", 4, &n)); /* standard alphabet refused
+												   */
+	assert_null(es_b64url_decode("a", 1, &n)); /* impossible length refused */
+	assert_null(es_b64url_decode("ab c", 4, &n)); /* space refused */
 	/* base64url encode */
 	s = es_b64url_encode((const unsigned char *) "\xfb\xff", 2);
 	assert_non_null(s);
@@ -141,10 +160,11 @@ test_pct_decode(void **state)
 	assert_non_null(s);
 	assert_string_equal(s, "order/42 x");
 	free(s);
-	assert_null(es_pct_decode("a%2", 3, 0));		/* truncated escape refused */
-	assert_null(es_pct_decode("a%zz", 4, 0));	/* bad hex refused */
-	assert_null(es_pct_decode("a%00b", 5, 0));	/* encoded NUL refused */
-	assert_null(es_pct_decode("%ff", 3, 0));		/* encoded invalid UTF-8 refused */
+	assert_null(es_pct_decode("a%2", 3, 0));   /* truncated escape refused */
+	assert_null(es_pct_decode("a%zz", 4, 0));  /* bad hex refused */
+	assert_null(es_pct_decode("a%00b", 5, 0)); /* encoded NUL refused */
+	assert_null(es_pct_decode("%ff", 3, 0));   /* encoded invalid UTF-8 refused
+												*/
 	/* + is space in query */
 	s = es_pct_decode("a+b", 3, 1);
 	assert_non_null(s);
@@ -182,14 +202,19 @@ test_parse_nonneg(void **state)
 	/* parse 42 */
 	assert_int_equal(es_parse_nonneg("42", 100, &v), ES_OK);
 	assert_int_equal(v, 42);
-	assert_int_equal(es_parse_nonneg("-1", 100, &v), ES_FAIL);		/* negative refused */
-	assert_int_equal(es_parse_nonneg("101", 100, &v), ES_FAIL);		/* above max refused */
+	assert_int_equal(es_parse_nonneg("-1", 100, &v), ES_FAIL);	/* negative
+																   refused */
+	assert_int_equal(es_parse_nonneg("101", 100, &v), ES_FAIL); /* above max
+																   refused */
 	/* int64 max */
-	assert_int_equal(es_parse_nonneg("9223372036854775807", 9223372036854775807LL, &v), ES_OK);
+	assert_int_equal(es_parse_nonneg("9223372036854775807", 9223372036854775807LL, &v),
+					 ES_OK);
 	/* int64 overflow refused */
-	assert_int_equal(es_parse_nonneg("9223372036854775808", 9223372036854775807LL, &v), ES_FAIL);
-	assert_int_equal(es_parse_nonneg("1e3", 10000, &v), ES_FAIL);	/* exponent refused */
-	assert_int_equal(es_parse_nonneg("", 10, &v), ES_FAIL);			/* empty refused */
+	assert_int_equal(es_parse_nonneg("9223372036854775808", 9223372036854775807LL, &v),
+					 ES_FAIL);
+	assert_int_equal(es_parse_nonneg("1e3", 10000, &v), ES_FAIL); /* exponent
+																	 refused */
+	assert_int_equal(es_parse_nonneg("", 10, &v), ES_FAIL); /* empty refused */
 }
 
 static void
@@ -200,7 +225,10 @@ test_json_string_escape(void **state)
 	(void) state;
 	es_buf_init(&b);
 	es_buf_json_string(&b, "a\"b\\c\n\x01");
-	assert_string_equal(b.data, "\"a\\\"b\\\\c\\u000a\\u0001\"");	/* JSON string escaping */
+	assert_string_equal(b.data, "\"a\\\"b\\\\c\\u000a\\u0001\""); /* JSON
+																	 string
+																	 escaping
+																   */
 	es_buf_free(&b);
 }
 
