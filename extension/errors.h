@@ -9,7 +9,7 @@
  * and clients map on (never on the message text), followed by the facts
  * of the error (for ES409 on a stream: "stream", "current_version").
  * Messages are lowercase; facts go in the detail.  The reasons are listed
- * in ERRORS.md.
+ * in the README (Reference: errors).
  *
  *-------------------------------------------------------------------------
  */
