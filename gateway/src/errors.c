@@ -122,15 +122,21 @@ reason_is(const char *details, const char *want)
 	return match;
 }
 
-/* ESnnn statuses with finer codes: (status, reason) -> code, else the
- * status's default code. */
+/*
+ * ESnnn statuses with finer codes: (status, reason) -> code, else the
+ * status's default code.  A decider that lost every retry to concurrent
+ * appends asks the client for what a wrong expected version asks: read
+ * again and retry.
+ */
 static const struct
 {
 	int			status;
 	const char *reason;
+	const char *code;
 } es_reasons[] = {
-	{409, "wrong_expected_version"},
-	{422, "command_rejected"},
+	{409, "wrong_expected_version", "wrong_expected_version"},
+	{409, "command_retries_exhausted", "wrong_expected_version"},
+	{422, "command_rejected", "command_rejected"},
 };
 
 static const char *
@@ -138,7 +144,7 @@ es_code(int status, const char *details)
 {
 	for (size_t i = 0; i < sizeof(es_reasons) / sizeof(es_reasons[0]); i++)
 		if (es_reasons[i].status == status && reason_is(details, es_reasons[i].reason))
-			return es_reasons[i].reason;
+			return es_reasons[i].code;
 	return es_error_code_for_status(status);
 }
 

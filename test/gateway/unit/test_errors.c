@@ -65,6 +65,9 @@ test_sqlstate_reason_only(void **state)
 	/* a reason that is not a string, or belongs to another status, is ignored
 	 */
 	check("ES409", "x", "{\"reason\": 1}", 409, "conflict");
+	check("ES409", "x",
+		  "{\"reason\": \"command_retries_exhausted\", \"current_version\": 9}",
+		  409, "wrong_expected_version");
 	check("ES409", "x", "{\"reason\": \"command_rejected\"}", 409, "conflict");
 	check("ES422", "x", "{\"reason\": \"wrong_expected_version\"}", 422,
 		  "invalid_content");
