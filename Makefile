@@ -32,6 +32,9 @@ ifeq ($(PGXS),)
 .DEFAULT_GOAL := test
 else
 include $(PGXS)
+# PGXS tracks no header dependencies: a changed header rebuilds every object
+# (a stale object compiled against an older enum is a silent bug)
+$(OBJS) $(OBJS:.o=.bc): $(wildcard extension/*.h)
 endif
 
 .PHONY: test run bench deps stop format format-check lint

@@ -14,6 +14,7 @@
 #include "access/tableam.h"
 #include "catalog/pg_type.h"
 #include "errors.h"
+#include "executor/tuptable.h"
 #include "indexscan.h"
 #include "locks.h"
 #include "miscadmin.h"
@@ -23,6 +24,7 @@
 #include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
+#include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "validate.h"
@@ -59,32 +61,55 @@ es_role_is_gateway(Oid roleid)
 	return role_has_privs_of(roleid, ES_GATEWAY_ROLE);
 }
 
-/* Was roleid (directly or through membership) granted tenant?  SPI must be
- * connected. */
+bool
+es_grants_by_name(void)
+{
+	Oid relid = es_relid(ES_REL_TENANT_GRANTS);
+
+	return get_atttype(relid, get_attnum(relid, "role")) == NAMEOID;
+}
+
+/*
+ * Was roleid (directly or through membership) granted tenant?  A probe of
+ * tenant_grants_pkey, no SPI: row-level security calls this through
+ * current_tenant().  Grants name their role; a name without a role
+ * matches nobody (role_sync.h keeps names and roles in step).
+ */
 bool
 es_role_has_grant(Oid roleid, const char *tenant)
 {
-	static SPIPlanPtr plan = NULL;
-	Oid				  argtypes[1] = {TEXTOID};
-	Datum			  values[1];
-	uint64			  n;
+	Relation heap = table_open(es_relid(ES_REL_TENANT_GRANTS), AccessShareLock);
+	Relation pkey = index_open(es_relid(ES_REL_TENANT_GRANTS_PKEY), AccessShareLock);
+	AttrNumber		roleatt = pkey->rd_index->indkey.values[1];
+	Snapshot		snapshot = RegisterSnapshot(GetTransactionSnapshot());
+	TupleTableSlot *slot = table_slot_create(heap, NULL);
+	IndexScanDesc	scan;
+	ScanKeyData		key;
+	bool			granted = false;
+	bool			by_name = es_grants_by_name();
 
-	es_plan(&plan,
-			"SELECT role FROM " ES_SQL_TENANT_GRANTS " "
-			"WHERE tenant_id OPERATOR(pg_catalog.=) $1",
-			1, argtypes);
-	values[0] = CStringGetTextDatum(tenant);
-	n = es_exec(plan, values, NULL, false, 0);
-	for (uint64 i = 0; i < n; i++)
+	es_init_text_key(&key, 1, pkey, tenant);
+	scan = index_beginscan(heap, pkey, snapshot, 1, 0);
+	index_rescan(scan, &key, 1, NULL, 0);
+	while (!granted && index_getnext_slot(scan, ForwardScanDirection, slot))
 	{
-		bool isnull;
-		Oid	 granted = DatumGetObjectId(es_result_datum(i, 1, &isnull));
+		bool  isnull;
+		Datum role = slot_getattr(slot, roleatt, &isnull);
+		Oid	  granted_role;
 
-		/* a dropped role's oid matches nobody */
-		if (!isnull && has_privs_of_role(roleid, granted))
-			return true;
+		if (isnull)
+			continue;
+		/* a dropped role's oid, like a name without a role, matches nobody */
+		granted_role = by_name ? get_role_oid(NameStr(*DatumGetName(role)), true)
+							   : DatumGetObjectId(role);
+		granted = OidIsValid(granted_role) && has_privs_of_role(roleid, granted_role);
 	}
-	return false;
+	index_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	UnregisterSnapshot(snapshot);
+	index_close(pkey, AccessShareLock);
+	table_close(heap, AccessShareLock);
+	return granted;
 }
 
 /* ES403 unless the caller is an administrator (or the gateway, if allowed). */

@@ -41,6 +41,18 @@ extern bool es_role_is_admin(Oid roleid);
 extern bool es_role_is_gateway(Oid roleid);
 extern bool es_role_has_grant(Oid roleid, const char *tenant);
 
+/*
+ * Does tenant_grants name its roles (1.2 on), or hold their oids (1.0,
+ * 1.1: a newer library serves an older schema until ALTER EXTENSION
+ * UPDATE)?
+ */
+extern bool es_grants_by_name(void);
+
+/* Join condition of pg_roles r to tenant_grants g, for either schema */
+#define ES_SQL_GRANT_ROLE_JOIN(by_name)                    \
+	((by_name) ? "r.rolname OPERATOR(pg_catalog.=) g.role" \
+			   : "r.oid OPERATOR(pg_catalog.=) g.role")
+
 extern void es_require_admin(EsCall *call, bool gateway_allowed);
 extern void es_tenants_changed(void);
 extern void es_check_tenant(EsCall *call, const char *tenant, EsAccessMode mode);

@@ -20,6 +20,7 @@
 #include "es_saas.h"
 #include "fmgr.h"
 #include "position_cache.h"
+#include "role_sync.h"
 #include "state.h"
 #include "utils/guc.h"
 #include "validate.h"
@@ -34,6 +35,7 @@ _PG_init(void)
 	es_position_cache_init();
 	es_append_init();
 	es_access_init();
+	es_role_sync_init();
 	es_state_init();
 	es_command_init();
 	es_worker_init();

@@ -273,9 +273,10 @@ es_rebuild_projection(PG_FUNCTION_ARGS)
 Datum
 es_projection_status(PG_FUNCTION_ARGS)
 {
-	static SPIPlanPtr plan = NULL;
+	static SPIPlanPtr plan[2] = {NULL, NULL};
 	ReturnSetInfo	 *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Oid				  types[2] = {OIDOID, BOOLOID};
+	bool			  by_name;
 	Datum			  values[2];
 	bool			  any_async = false;
 	uint64			  n;
@@ -283,37 +284,41 @@ es_projection_status(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	es_call_begin(&call);
-	es_plan(&plan,
-			"SELECT pg_catalog.jsonb_build_object("
-			"  'name', p.name, 'tenant', t.tenant_id, 'mode', p.mode,"
-			"  'position', CASE WHEN p.mode OPERATOR(pg_catalog.=) 'inline' THEN h.head"
-			"                   ELSE COALESCE(c.position, 0) END,"
-			"  'lag', CASE WHEN p.mode OPERATOR(pg_catalog.=) 'inline' THEN 0"
-			"              ELSE h.head OPERATOR(pg_catalog.-) COALESCE(c.position, 0) END,"
-			"  'errors', COALESCE(c.errors, 0), 'last_error', c.last_error,"
-			"  'dead_letters', (SELECT pg_catalog.count(*) FROM " ES_SQL_DEAD_LETTERS " d"
-			"     WHERE d.tenant_id OPERATOR(pg_catalog.=) t.tenant_id"
-			"     AND d.projection OPERATOR(pg_catalog.=) p.name),"
-			"  'status', CASE WHEN p.mode OPERATOR(pg_catalog.=) 'inline' THEN 'inline'"
-			"                 WHEN c.stopped THEN 'stopped'"
-			"                 WHEN c.retry_at IS NOT NULL THEN 'retrying'"
-			"                 ELSE 'running' END,"
-			"  'updated_at', c.updated_at), p.mode OPERATOR(pg_catalog.=) 'async' "
-			"FROM " ES_SQL_PROJECTIONS " p CROSS JOIN " ES_SQL_TENANTS " t "
-			"LEFT JOIN " ES_SQL_PROJECTION_CHECKPOINTS " c "
-			"  ON c.tenant_id OPERATOR(pg_catalog.=) t.tenant_id"
-			"  AND c.projection OPERATOR(pg_catalog.=) p.name "
-			"CROSS JOIN LATERAL (SELECT COALESCE(pg_catalog.max(e.position), 0) AS head"
-			"  FROM " ES_SQL_EVENTS " e WHERE e.tenant_id OPERATOR(pg_catalog.=) t.tenant_id) h "
-			"WHERE $2 OR EXISTS (SELECT FROM " ES_SQL_TENANT_GRANTS " g"
-			"  WHERE g.tenant_id OPERATOR(pg_catalog.=) t.tenant_id"
-			"  AND pg_catalog.pg_has_role($1, g.role, 'USAGE')) "
-			"ORDER BY p.name, t.tenant_id",
-			2, types);
+	by_name = es_grants_by_name();
+	if (plan[by_name] == NULL)
+		es_plan(&plan[by_name],
+				psprintf("SELECT pg_catalog.jsonb_build_object("
+						 "  'name', p.name, 'tenant', t.tenant_id, 'mode', p.mode,"
+						 "  'position', CASE WHEN p.mode OPERATOR(pg_catalog.=) 'inline' THEN h.head"
+						 "                   ELSE COALESCE(c.position, 0) END,"
+						 "  'lag', CASE WHEN p.mode OPERATOR(pg_catalog.=) 'inline' THEN 0"
+						 "              ELSE h.head OPERATOR(pg_catalog.-) COALESCE(c.position, 0) END,"
+						 "  'errors', COALESCE(c.errors, 0), 'last_error', c.last_error,"
+						 "  'dead_letters', (SELECT pg_catalog.count(*) FROM " ES_SQL_DEAD_LETTERS " d"
+						 "     WHERE d.tenant_id OPERATOR(pg_catalog.=) t.tenant_id"
+						 "     AND d.projection OPERATOR(pg_catalog.=) p.name),"
+						 "  'status', CASE WHEN p.mode OPERATOR(pg_catalog.=) 'inline' THEN 'inline'"
+						 "                 WHEN c.stopped THEN 'stopped'"
+						 "                 WHEN c.retry_at IS NOT NULL THEN 'retrying'"
+						 "                 ELSE 'running' END,"
+						 "  'updated_at', c.updated_at), p.mode OPERATOR(pg_catalog.=) 'async' "
+						 "FROM " ES_SQL_PROJECTIONS " p CROSS JOIN " ES_SQL_TENANTS " t "
+						 "LEFT JOIN " ES_SQL_PROJECTION_CHECKPOINTS " c "
+						 "  ON c.tenant_id OPERATOR(pg_catalog.=) t.tenant_id"
+						 "  AND c.projection OPERATOR(pg_catalog.=) p.name "
+						 "CROSS JOIN LATERAL (SELECT COALESCE(pg_catalog.max(e.position), 0) AS head"
+						 "  FROM " ES_SQL_EVENTS " e WHERE e.tenant_id OPERATOR(pg_catalog.=) t.tenant_id) h "
+						 "WHERE $2 OR EXISTS (SELECT FROM " ES_SQL_TENANT_GRANTS " g"
+						 "  JOIN pg_catalog.pg_roles r ON %s"
+						 "  WHERE g.tenant_id OPERATOR(pg_catalog.=) t.tenant_id"
+						 "  AND pg_catalog.pg_has_role($1, r.oid, 'USAGE')) "
+						 "ORDER BY p.name, t.tenant_id",
+						 ES_SQL_GRANT_ROLE_JOIN(by_name)),
+				2, types);
 	values[0] = ObjectIdGetDatum(call.caller);
 	values[1] = BoolGetDatum(es_role_is_admin(call.caller) ||
 							 es_role_is_gateway(call.caller));
-	n = es_exec(plan, values, NULL, true, 0);
+	n = es_exec(plan[by_name], values, NULL, true, 0);
 	for (uint64 i = 0; i < n; i++)
 	{
 		bool  isnull;

@@ -19,6 +19,8 @@ static const char *const relnames[ES_REL_COUNT] = {
 	[ES_REL_EVENTS_CATEGORY] = "events_category_idx",
 	[ES_REL_TENANTS] = "tenants",
 	[ES_REL_TENANTS_PKEY] = "tenants_pkey",
+	[ES_REL_TENANT_GRANTS] = "tenant_grants",
+	[ES_REL_TENANT_GRANTS_PKEY] = "tenant_grants_pkey",
 	[ES_REL_PROJECTIONS] = "projections",
 };
 

@@ -43,7 +43,9 @@ typedef enum EsRel
 	ES_REL_EVENTS_CATEGORY,		  /* (tenant_id, category, position) */
 	ES_REL_TENANTS,
 	ES_REL_TENANTS_PKEY, /* (tenant_id) */
-	ES_REL_PROJECTIONS,	 /* 1.1 registry */
+	ES_REL_TENANT_GRANTS,
+	ES_REL_TENANT_GRANTS_PKEY, /* (tenant_id, role) */
+	ES_REL_PROJECTIONS,		   /* 1.1 registry */
 	ES_REL_COUNT
 } EsRel;
 

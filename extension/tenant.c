@@ -175,7 +175,7 @@ Datum
 es_list_tenants(PG_FUNCTION_ARGS)
 {
 	static SPIPlanPtr all_plan = NULL;
-	static SPIPlanPtr granted_plan = NULL;
+	static SPIPlanPtr granted_plan[2] = {NULL, NULL};
 	ReturnSetInfo	 *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Oid				  argtypes[1] = {OIDOID};
 	Datum			  values[1];
@@ -194,16 +194,20 @@ es_list_tenants(PG_FUNCTION_ARGS)
 	}
 	else
 	{
-		es_plan(&granted_plan,
-				"SELECT " TENANT_COLUMNS " FROM " ES_SQL_TENANTS " t "
-				"WHERE EXISTS (SELECT FROM " ES_SQL_TENANT_GRANTS " g "
-				"JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) g.role "
-				"WHERE g.tenant_id OPERATOR(pg_catalog.=) t.tenant_id "
-				"AND pg_catalog.pg_has_role($1, r.oid, 'USAGE')) "
-				"ORDER BY t.tenant_id",
-				1, argtypes);
+		bool by_name = es_grants_by_name();
+
+		if (granted_plan[by_name] == NULL)
+			es_plan(&granted_plan[by_name],
+					psprintf("SELECT " TENANT_COLUMNS " FROM " ES_SQL_TENANTS " t "
+							 "WHERE EXISTS (SELECT FROM " ES_SQL_TENANT_GRANTS " g "
+							 "JOIN pg_catalog.pg_roles r ON %s "
+							 "WHERE g.tenant_id OPERATOR(pg_catalog.=) t.tenant_id "
+							 "AND pg_catalog.pg_has_role($1, r.oid, 'USAGE')) "
+							 "ORDER BY t.tenant_id",
+							 ES_SQL_GRANT_ROLE_JOIN(by_name)),
+					1, argtypes);
 		values[0] = ObjectIdGetDatum(call.caller);
-		n = es_exec(granted_plan, values, NULL, true, 0);
+		n = es_exec(granted_plan[by_name], values, NULL, true, 0);
 	}
 	for (uint64 i = 0; i < n; i++)
 	{
@@ -370,10 +374,12 @@ role_arg(FunctionCallInfo fcinfo)
 static void
 change_grant(FunctionCallInfo fcinfo, bool grant)
 {
-	static SPIPlanPtr grant_plan = NULL;
-	static SPIPlanPtr revoke_plan = NULL;
-	Oid				  argtypes[2] = {TEXTOID, REGROLEOID};
+	static SPIPlanPtr grant_plan[2] = {NULL, NULL};
+	static SPIPlanPtr revoke_plan[2] = {NULL, NULL};
+	bool			  by_name;
+	Oid				  argtypes[2] = {TEXTOID, NAMEOID};
 	Oid				  role = role_arg(fcinfo);
+	NameData		  rolename;
 	char			 *tenant = text_arg(fcinfo, 1);
 	Datum			  values[2];
 	EsCall			  call;
@@ -384,23 +390,34 @@ change_grant(FunctionCallInfo fcinfo, bool grant)
 	if (tenant_json(tenant) == NULL)
 		es_raise_tenant_not_found(tenant);
 	values[0] = CStringGetTextDatum(tenant);
-	values[1] = ObjectIdGetDatum(role);
-	if (grant)
+	/* grants name their role, portable (role_sync.h); oids before 1.2 */
+	by_name = es_grants_by_name();
+	if (by_name)
 	{
-		es_plan(&grant_plan,
-				"INSERT INTO " ES_SQL_TENANT_GRANTS " (tenant_id, role) "
-				"VALUES ($1, $2) ON CONFLICT DO NOTHING",
-				2, argtypes);
-		es_exec(grant_plan, values, NULL, false, 0);
+		namestrcpy(&rolename, GetUserNameFromId(role, false));
+		values[1] = NameGetDatum(&rolename);
 	}
 	else
 	{
-		es_plan(&revoke_plan,
+		argtypes[1] = REGROLEOID;
+		values[1] = ObjectIdGetDatum(role);
+	}
+	if (grant)
+	{
+		es_plan(&grant_plan[by_name],
+				"INSERT INTO " ES_SQL_TENANT_GRANTS " (tenant_id, role) "
+				"VALUES ($1, $2) ON CONFLICT DO NOTHING",
+				2, argtypes);
+		es_exec(grant_plan[by_name], values, NULL, false, 0);
+	}
+	else
+	{
+		es_plan(&revoke_plan[by_name],
 				"DELETE FROM " ES_SQL_TENANT_GRANTS " "
 				"WHERE tenant_id OPERATOR(pg_catalog.=) $1 "
 				"AND role OPERATOR(pg_catalog.=) $2",
 				2, argtypes);
-		es_exec(revoke_plan, values, NULL, false, 0);
+		es_exec(revoke_plan[by_name], values, NULL, false, 0);
 	}
 	es_call_end(&call);
 }
@@ -458,13 +475,7 @@ es_current_tenant(PG_FUNCTION_ARGS)
 		if (es_role_is_admin(role) || es_role_is_gateway(role))
 			allowed = true;
 		else
-		{
-			EsCall call;
-
-			es_call_begin(&call);
 			allowed = es_role_has_grant(role, setting);
-			es_call_end(&call);
-		}
 		cached_lxid = MyProc->lxid;
 		cached_stmt = GetCurrentStatementStartTimestamp();
 		cached_cid = GetCurrentCommandId(false);

@@ -28,6 +28,8 @@
 #   BENCH_BIG_CLIENTS="1 4 16"                 clients of point 4
 #   BENCH_POINTS="1 2 3 4"                     which points to run
 #   BENCH_KEEP=1                               keep the cluster's data directory
+#   BENCH_SYNCHRONOUS_COMMIT=off               no commit flush: figures show CPU cost only
+#   BENCH_RESULTS=FILE                         where to write the table (default results.md)
 #   BENCH_PROFILE=1                            perf profile of es_append (1 event, 4 clients)
 #                                              after the figures (needs perf)
 set -euo pipefail
@@ -49,7 +51,8 @@ READ_CLIENTS=${BENCH_READ_CLIENTS:-1 4}
 BIG_CLIENTS=${BENCH_BIG_CLIENTS:-1 4 16}
 SMALL_TENANTS=100          # tenants t1..t100 for points 1-3
 BIG_FIRST=1001             # loaded tenants are t1001..t(1000+TENANTS)
-results=$here/results.md
+SYNC_COMMIT=${BENCH_SYNCHRONOUS_COMMIT:-on}   # off: CPU-bound figures (no commit flush)
+results=${BENCH_RESULTS:-$here/results.md}
 
 bindir=$(pg_config --bindir)
 export PGHOST=$dir PGPORT=$port PGUSER=postgres PGDATABASE=$db
@@ -89,6 +92,7 @@ psql -X -q -d postgres -v ON_ERROR_STOP=1 <<SQL
 ALTER SYSTEM SET shared_buffers = '1GB';
 ALTER SYSTEM SET max_wal_size = '16GB';
 ALTER SYSTEM SET checkpoint_timeout = '30min';
+ALTER SYSTEM SET synchronous_commit = '$SYNC_COMMIT';
 CREATE DATABASE $db;
 SQL
 bash "$top/scripts/cluster.sh" stop "$dir"
@@ -271,6 +275,7 @@ done
 		"pgbench -M prepared, ${DURATION} s per run, median of $REPEAT runs (baseline and es_saas alternate)."
 	echo "Points 1-3 on $SMALL_TENANTS fresh tenants.${loaded:+ Point 4 after loading $EVENTS events over $TENANTS tenants into es_saas.events and as many rows into the baseline table: $loaded.}"
 	echo "es_saas $extversion preloaded (position cache $(psql -X -At -c 'SHOW es_saas.position_cache_size') tenants, no workers), es_saas.so md5 $so_md5$( [ "$(md5sum "$so" | cut -c1-12)" = "$so_md5" ] || echo ' (WARNING: es_saas.so was reinstalled during the run)')."
+	echo "synchronous_commit = $SYNC_COMMIT$( [ "$SYNC_COMMIT" = off ] && echo " (CPU-bound: no commit flush)")."
 	echo "Units: tx/s, except point 2 (events/s). Ratio = median es_saas / median baseline, measured in the same run."
 	echo "Pass/fail uses the last column, the median of the per-pair ratios (each es_saas run right after its baseline"
 	echo "run): this VM's fsync latency drifts by up to 2x within a minute, and a pair shares the drift."

@@ -1,10 +1,11 @@
 -- es_saas isolation: the lifecycle of grants.  Row-level security sees a
 -- withdrawn grant at the next statement (es_saas.current_tenant() caches per
--- statement only), and grants are kept by role oid: they follow a renamed
--- role and die with a dropped one, never passing to a new role of the same
--- name.  (Both were bugs found while writing this suite.)
+-- statement only), and grants, kept by role name (portable through dump and
+-- restore and across nodes), never pass to a new role of the same name: a
+-- role holding grants cannot be dropped (a shared dependency, as for table
+-- privileges), DROP OWNED BY revokes them, and they follow a renamed role.
 BEGIN;
-SELECT plan(17);
+SELECT plan(20);
 
 \ir _common.psql
 
@@ -64,22 +65,22 @@ SELECT is(regress_pgtap.outcome('regress_none', $q$SELECT * FROM es_read_log('re
 SELECT is(regress_pgtap.visible('regress_none', 'regress-a', 'events'), 'none',
 	'grants: grant rolled back to a savepoint: SELECT es_saas.events with es_saas.tenant = A shows no row');
 
--- grants: grants are stored by role name (tenant_grants.role_name) with no
--- dependency on the role, and looked up by name (es_role_has_grant,
--- es_list_tenants).  DROP ROLE leaves the grant behind, and any role later
--- created (or renamed) with that name acts for the tenant without ever being
--- granted it, while the renamed role itself loses its grant.  Fix: store the
--- role's OID (regrole) and check has_privs_of_role on it; record a shared
--- dependency (pg_shdepend) so that DROP ROLE is refused while grants remain
--- (as for privileges), or purge the grant rows when the role is dropped.
+-- grants: stored by role name (tenant_grants.role), bound to the role by one
+-- pg_shdepend row per granted role (extension/role_sync.c).
 
--- 2a. DROP ROLE, then CREATE ROLE with the same name.
+-- 2a. DROP ROLE of a granted role is refused; DROP OWNED BY revokes the
+-- grants, then the role can go, and a new role of that name gets nothing.
 CREATE ROLE regress_old NOLOGIN;
 SELECT is(regress_pgtap.keep('regress_admin', $q$SELECT es_grant_tenant('regress_old', 'regress-a')::text$q$), '',
 	'control: es_admin member grants A to regress_old');
-DROP ROLE regress_old;
-SELECT is(regress_pgtap.value(NULL, $q$SELECT count(*) FROM es_saas.tenant_grants g JOIN pg_roles r ON r.oid = g.role WHERE r.rolname = 'regress_old'$q$), '0',
-	'grants: after DROP ROLE no grant row matches any existing role');
+SELECT is(regress_pgtap.value(NULL, $q$SELECT count(*) FROM pg_shdepend d JOIN pg_roles r ON r.oid = d.refobjid WHERE r.rolname = 'regress_old' AND d.objid = 'es_saas.tenant_grants'::regclass AND d.deptype = 'a'$q$), '1',
+	'grants: a granted role has one shared dependency on es_saas.tenant_grants');
+SELECT throws_ok('DROP ROLE regress_old', '2BP01', NULL,
+	'grants: DROP ROLE of a role holding a tenant grant is refused (2BP01)');
+DROP OWNED BY regress_old;
+SELECT lives_ok('DROP ROLE regress_old', 'grants: after DROP OWNED BY the role can be dropped');
+SELECT is(regress_pgtap.value(NULL, $q$SELECT count(*) FROM es_saas.tenant_grants WHERE role = 'regress_old'$q$), '0',
+	'grants: DROP OWNED BY revoked the role''s tenant grants');
 CREATE ROLE regress_old NOLOGIN;  -- a new role that was never granted anything
 SELECT is(regress_pgtap.outcome('regress_old', $q$SELECT * FROM es_read_log('regress-a')$q$), 'ES403',
 	'grants: a new role with a dropped role''s name: es_read_log(A) -> ES403');

@@ -11,7 +11,7 @@ fail=0
 check() { if [ "$2" = "$3" ]; then echo "ok $1 - $4"; else echo "not ok $1 - $4 (got '$2', want '$3')"; fail=1; fi; }
 q() { psql -X -qAt -v ON_ERROR_STOP=1 -d "$1" -c "$2"; }
 
-echo "1..7"
+echo "1..8"
 dropdb --if-exists 2>/dev/null $src
 dropdb --if-exists 2>/dev/null $dst
 createdb $src
@@ -44,6 +44,7 @@ check 4 "$(q $dst "SELECT es_get_command('t1', 'c0000000-0000-4000-8000-00000000
 check 5 "$(q $dst "SET ROLE regress_dump_reader; SELECT count(*) FROM es_read_log('t1', 0, 10000)")" 201 "grants restored"
 check 6 "$(q $dst "SELECT position FROM es_append('t1', 'order-1', NULL, '[{\"type\":\"After\",\"data\":1}]')")" 202 "the restored log goes on at the next position"
 check 7 "$(q $dst "SELECT relforcerowsecurity FROM pg_class WHERE oid = 'es_saas.events'::regclass")" t "row-level security is still forced"
+check 8 "$(q $dst "SELECT count(*) FROM pg_shdepend WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND objid = 'es_saas.tenant_grants'::regclass AND refobjid = 'regress_dump_reader'::regrole")" 1 "a restored grant is bound to its role again (DROP ROLE refused while it holds grants)"
 
 dropdb $src
 dropdb $dst
