@@ -6,6 +6,8 @@ root=$(pwd)
 rc=0
 echo "=== event store (issue: core extension)"
 bash test/bench/bench.sh || rc=1
+echo "=== instructions per append (callgrind; repeatable, unlike tx/s)"
+bash test/bench/callgrind_append.sh "$(pg_config --pkglibdir)/es_saas.so" || rc=1
 echo "=== CQRS runtime"
 bash test/bench/cqrs_bench.sh || rc=1
 echo "=== gateway"
