@@ -98,8 +98,31 @@ run_inline_projections(EsCall *call, const char *tenant, const char *stream,
 }
 
 /*
+ * Does an async projection want one of these events?  Only then is the
+ * worker woken: under a busy log with no such projection, every commit
+ * would otherwise wake it for nothing (it also polls every naptime, so a
+ * stale cache can only delay work, never lose it).
+ */
+static bool
+async_work_appended(EsEventInput *events, int nevents)
+{
+	ListCell *lc;
+
+	foreach (lc, es_async_projections())
+	{
+		EsProjection *proj = (EsProjection *) lfirst(lc);
+
+		for (int i = 0; i < nevents; i++)
+			if (es_projection_wants(proj, events[i].type))
+				return true;
+	}
+	return false;
+}
+
+/*
  * The runtime's after-append hook: inline projections, then the worker
- * wake-up at commit.  An idempotent replay wrote nothing: nothing runs.
+ * wake-up at commit when an async projection has work.  An idempotent replay
+ * wrote nothing: nothing runs.
  */
 void
 es_after_append(EsCall *call, const char *tenant, const char *stream,
@@ -108,7 +131,8 @@ es_after_append(EsCall *call, const char *tenant, const char *stream,
 	if (result->replayed)
 		return;
 	run_inline_projections(call, tenant, stream, events, nevents, result);
-	es_worker_wake_at_commit();
+	if (async_work_appended(events, nevents))
+		es_worker_wake_at_commit();
 }
 
 static Jsonb *

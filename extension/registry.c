@@ -25,7 +25,8 @@
 PG_FUNCTION_INFO_V1(es_registry_changed);
 
 static List *inline_cache = NIL;
-static bool	 inline_cache_valid = false;
+static List *async_cache = NIL;
+static bool	 cache_valid = false;
 static bool	 inval_callback_registered = false;
 
 bool
@@ -164,11 +165,15 @@ static void
 registry_inval(Datum arg, Oid relid)
 {
 	if (relid == InvalidOid || relid == projections_relid)
-		inline_cache_valid = false;
+		cache_valid = false;
 }
 
-List *
-es_inline_projections(void)
+/*
+ * Load the projections into the per-backend cache, split by mode, unless
+ * it is still valid.
+ */
+static void
+load_projections(void)
 {
 	static SPIPlanPtr	 plan = NULL;
 	static MemoryContext cache_cxt = NULL;
@@ -179,35 +184,47 @@ es_inline_projections(void)
 		CacheRegisterRelcacheCallback(registry_inval, (Datum) 0);
 		inval_callback_registered = true;
 	}
-	if (inline_cache_valid)
-		return inline_cache;
+	if (cache_valid)
+		return;
 
 	if (cache_cxt == NULL)
-		cache_cxt = AllocSetContextCreate(TopMemoryContext, "es_saas inline projections",
+		cache_cxt = AllocSetContextCreate(TopMemoryContext, "es_saas projections",
 										  ALLOCSET_SMALL_SIZES);
 	MemoryContextReset(cache_cxt);
 	inline_cache = NIL;
+	async_cache = NIL;
 	/* before 1.1 is installed there is nothing to cache (or invalidate) */
 	if (!es_registry_installed())
-		return NIL;
+		return;
+	projections_relid = es_relid(ES_REL_PROJECTIONS);
+	es_plan(&plan, PROJECTION_COLUMNS "ORDER BY name", 0, NULL);
+	n = es_exec(plan, NULL, NULL, true, 0);
+	for (uint64 i = 0; i < n; i++)
 	{
-		projections_relid = es_relid(ES_REL_PROJECTIONS);
-		es_plan(&plan,
-				PROJECTION_COLUMNS
-				"WHERE mode OPERATOR(pg_catalog.=) 'inline' ORDER BY name",
-				0, NULL);
-		n = es_exec(plan, NULL, NULL, true, 0);
-		for (uint64 i = 0; i < n; i++)
-		{
-			EsProjection *p = projection_from_row(i, cache_cxt);
-			MemoryContext old = MemoryContextSwitchTo(cache_cxt);
+		EsProjection *p = projection_from_row(i, cache_cxt);
+		MemoryContext old = MemoryContextSwitchTo(cache_cxt);
 
+		if (p->async)
+			async_cache = lappend(async_cache, p);
+		else
 			inline_cache = lappend(inline_cache, p);
-			MemoryContextSwitchTo(old);
-		}
+		MemoryContextSwitchTo(old);
 	}
-	inline_cache_valid = true;
+	cache_valid = true;
+}
+
+List *
+es_inline_projections(void)
+{
+	load_projections();
 	return inline_cache;
+}
+
+List *
+es_async_projections(void)
+{
+	load_projections();
+	return async_cache;
 }
 
 /*

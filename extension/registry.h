@@ -45,4 +45,7 @@ extern bool			 es_projection_wants(EsProjection *proj, const char *type);
 /* Inline projections, cached per backend until the registry changes */
 extern List *es_inline_projections(void);
 
+/* Async projections, cached with the inline ones */
+extern List *es_async_projections(void);
+
 #endif /* ES_REGISTRY_H */
