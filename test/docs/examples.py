@@ -22,7 +22,8 @@ The convention (also in test/README.md):
   returns once the projection worker caught up: it is re-run until it
   matches (10 s).
 * sh/bash/console/shell: when a block has `$ ` lines, those are commands
-  and the lines up to the next `$ ` are their shown output; otherwise every
+  and the lines up to the next `$ ` are their shown output (none: the
+  command prints nothing); otherwise every
   line is a command and only its exit status is checked.  Lines ending in
   a backslash continue.  `127.0.0.1:8080` (make run's gateway) is replaced
   by the address of the gateway the harness started.
@@ -31,7 +32,8 @@ The convention (also in test/README.md):
   become <timestamp>; psql's "psql:<stdin>:N: " error prefix is dropped;
   `...` in shown output stands for any text.
 
-Prints TAP: one line per statement or command, with FILE:LINE.
+Prints TAP: one line per statement or command, with FILE:LINE; with
+ES_DOCS_SHOW=1 also every actual output (to write the shown output).
 """
 import os
 import re
@@ -206,7 +208,7 @@ def split_shell(body):
                 j += 1
             while out and not out[-1].strip():
                 out.pop()
-            shown = "\n".join(out) if out else None
+            shown = "\n".join(out)  # nothing shown: no output
         items.append((lineno, "\n".join(cmd), shown))
     return items
 
@@ -231,6 +233,10 @@ def main():
         first = " ".join(what.split())
         first = first if len(first) <= 70 else first[:67] + "..."
         print("%s %d - %s:%d %s" % ("ok" if ok else "not ok", n, label, line, first))
+        if ok and os.environ.get("ES_DOCS_SHOW"):
+            detail = detail or ""
+            for l in detail[detail.find("actual:"):].rstrip().split("\n"):
+                print("#   " + l)
         if not ok:
             failed += 1
             for l in (detail or "").rstrip().split("\n"):
@@ -251,7 +257,7 @@ def main():
                 continue
             for (line, text, shown), (actual, err) in zip(items, results):
                 if shown is None:
-                    report(not err, line, text, "failed:\n" + actual)
+                    report(not err, line, text, "failed\nactual:\n" + actual)
                     continue
                 expect = shown
                 if shown.startswith(EVENTUALLY):
@@ -271,15 +277,15 @@ def main():
             for line, cmd, shown in items:
                 actual, rc = run_shell(cmd)
                 if shown is None:
-                    report(rc == 0, line, cmd, "exit %d:\n%s" % (rc, actual))
+                    report(rc == 0, line, cmd, "exit %d\nactual:\n%s" % (rc, actual))
                 else:
                     report(rc == 0 and matches(shown, actual), line, cmd,
                            "exit %d\nshown:\n%s\nactual:\n%s" % (rc, shown, actual))
         else:
             for line, text in body:
                 if LOOKS_LIKE_EXAMPLE.match(text):
-                    report(False, line, "an example in a %s block: tag its fence"
-                           % ("untagged" if lang in ("", "indented") else lang), text)
+                    report(False, line, "an example outside a sql/sh fence (%s): tag it"
+                           % (lang or "untagged"), text)
                     break
     print("1..%d" % n)
     sys.exit(1 if failed else 0)
