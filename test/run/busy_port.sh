@@ -7,9 +7,11 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 
 tmp=$(mktemp -d /tmp/es_run_test.XXXXXX)
+chmod 755 "$tmp" # the private cluster lives under it, run as postgres
 pids=()
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	[ -f "$tmp/run2/gateway.pid" ] && ES_RUN_DIR="$tmp/run2" bash scripts/run.sh stop >/dev/null
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -75,6 +77,33 @@ check "the earlier gateway's pid file is kept" test "$(cat "$tmp/run/gateway.pid
 run ES_PG_PORT=54x ES_GATEWAY_PORT="$(free_port)"
 rc=$?
 check "a port that is not a number: exit code 2 (got $rc)" test "$rc" -eq 2
+
+# a real `make run` (private directory, free ports), then a second one whose
+# gateway port is taken: the first keeps serving
+pg_port=$(free_port)
+gw_port=$(free_port)
+env ES_RUN_DIR="$tmp/run2" ES_PG_PORT="$pg_port" ES_GATEWAY_PORT="$gw_port" \
+	timeout 300 make -s run >"$tmp/out" 2>"$tmp/err"
+rc=$?
+check "make run with ES_RUN_DIR, ES_PG_PORT, ES_GATEWAY_PORT: exit 0 (got $rc)" test "$rc" -eq 0
+[ "$rc" -eq 0 ] || sed 's/^/#   /' "$tmp/err" | tail -20
+check "its cluster is under ES_RUN_DIR and listens on ES_PG_PORT" \
+	pg_isready -q -h "$tmp/run2/pg" -p "$pg_port"
+check "its gateway answers on ES_GATEWAY_PORT" curl -fsS -o /dev/null "http://127.0.0.1:$gw_port/health/ready"
+check "it prints the gateway's address" grep -q "http://127.0.0.1:$gw_port" "$tmp/out"
+first_gw=$(cat "$tmp/run2/gateway.pid" 2>/dev/null)
+env ES_RUN_DIR="$tmp/run2" ES_PG_PORT="$pg_port" ES_GATEWAY_PORT="$busy" \
+	timeout 120 make -s run >"$tmp/out" 2>"$tmp/err"
+rc=$?
+check "again with a busy ES_GATEWAY_PORT: exit 2 (got $rc)" test "$rc" -eq 2
+check "again with a busy ES_GATEWAY_PORT: the message names ES_GATEWAY_PORT" grep -q ES_GATEWAY_PORT "$tmp/err"
+check "the first make run's gateway still runs and answers" \
+	sh -c "kill -0 '$first_gw' && curl -fsS -o /dev/null 'http://127.0.0.1:$gw_port/health/ready'"
+check "the first make run's cluster still runs" pg_isready -q -h "$tmp/run2/pg" -p "$pg_port"
+check "the listener is still alive" kill -0 "$listener"
+ES_RUN_DIR="$tmp/run2" bash scripts/run.sh stop >/dev/null
+check "make stop with ES_RUN_DIR stops its gateway" sh -c "! kill -0 '$first_gw' 2>/dev/null"
+check "make stop with ES_RUN_DIR stops its cluster" sh -c "! pg_isready -q -h '$tmp/run2/pg' -p '$pg_port'"
 
 echo "1..$n"
 [ "$failed" -eq 0 ]
