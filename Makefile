@@ -1,7 +1,8 @@
 # es_saas: PGXS build of the extension, plus the project's entry points.
 #
-#   make run     install what is missing, build, start a local cluster with
-#                the extension and a demo tenant
+#   make run     install what running needs when missing, build, start a
+#                local cluster with the extension, a demo tenant and the
+#                gateway (ES_PG_PORT, ES_GATEWAY_PORT choose the ports)
 #   make test    install what is missing, build, run every suite against a
 #                throwaway cluster; fails on any failure
 #   make bench   benchmarks (pgbench), ratios against raw SQL in one run
@@ -37,15 +38,18 @@ include $(PGXS)
 $(OBJS) $(OBJS:.o=.bc): $(wildcard extension/*.h)
 endif
 
-.PHONY: test run bench deps stop format format-check lint
+.PHONY: test run bench deps deps-run stop format format-check lint
 
 deps:
 	@bash scripts/deps.sh
 
+deps-run:
+	@bash scripts/deps.sh run
+
 test: deps
 	@bash scripts/test.sh
 
-run: deps
+run: deps-run
 	@bash scripts/run.sh
 
 stop:

@@ -224,8 +224,8 @@ $$;
 --
 -- Runs inside the appending transaction: the board is never behind the log.
 -- It must never fail (a failing inline handler fails the append), so it also
--- accepts events appended without the deciders, e.g. demo/demo.sql's
--- TaskAdded {"task": "t-1", "title"} on a project stream.
+-- accepts events appended without the deciders, e.g. a
+-- TaskAdded {"task": "t-1", "title"} appended with es_append on a project stream.
 
 CREATE OR REPLACE FUNCTION app_project_board(tenant text, event jsonb)
 RETURNS void LANGUAGE plpgsql AS $$

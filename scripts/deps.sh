@@ -1,14 +1,49 @@
 #!/usr/bin/env bash
 # Install the Debian packages es_saas needs, when any is missing.
+#   scripts/deps.sh run   what `make run` needs: build and run the extension
+#                         and the gateway
+#   scripts/deps.sh       everything (`make test`, `make bench`): the above
+#                         plus the test, lint and benchmark tools
+# One package per line, so lists merge easily.
 set -euo pipefail
 
-packages=(
-	postgresql-15 postgresql-contrib postgresql-server-dev-15 postgresql-15-pgtap
-	libtap-parser-sourcehandler-pgtap-perl libipc-run-perl
-	libcivetweb-dev libjwt-dev libjansson-dev libcjson-dev libyaml-dev libssl-dev libpq-dev libcmocka-dev
-	wrk curl jq pkg-config build-essential valgrind prometheus
-	clang-format clang-tidy cppcheck python3
+run_packages=(
+	build-essential
+	pkg-config
+	postgresql-15
+	postgresql-contrib
+	postgresql-server-dev-15
+	libcivetweb-dev
+	libcjson-dev
+	libyaml-dev
+	libssl-dev
+	libpq-dev
+	openssl
+	curl
 )
+test_packages=(
+	postgresql-15-pgtap
+	libtap-parser-sourcehandler-pgtap-perl
+	libipc-run-perl
+	libcmocka-dev
+	wrk
+	jq
+	valgrind
+	prometheus
+	clang-format
+	clang-tidy
+	cppcheck
+	python3
+)
+
+case "${1:-all}" in
+run) packages=("${run_packages[@]}") ;;
+all) packages=("${run_packages[@]}" "${test_packages[@]}") ;;
+*)
+	echo "usage: $0 [run|all]" >&2
+	exit 2
+	;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do

@@ -3,27 +3,47 @@
 # extension and a demo tenant, and print how to use it.
 #   scripts/run.sh        start (idempotent)
 #   scripts/run.sh stop   stop what `make run` started
+# Environment: ES_PG_PORT (54320), ES_GATEWAY_PORT (8080); ES_RUN_DIR (.run)
+# holds the cluster, the gateway's pid, log and secret, so a test can run a
+# private instance next to a developer's.  A port held by another program is
+# reported before anything is built, started or stopped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-dir=$root/.run/pg
-mkdir -p "$root/.run"
-if ! runuser -u postgres -- test -x "$root/.run" 2>/dev/null; then
-	# the repo is not reachable by the postgres user: keep the cluster in /tmp
+run_dir=${ES_RUN_DIR:-$root/.run}
+mkdir -p "$run_dir"
+run_dir=$(cd "$run_dir" && pwd)
+dir=$run_dir/pg
+if ! runuser -u postgres -- test -x "$run_dir" 2>/dev/null; then
+	# the run directory is not reachable by the postgres user: keep the
+	# cluster in /tmp, one per run directory
 	dir=/tmp/es_saas_run_$(id -u)/pg
+	[ -z "${ES_RUN_DIR:-}" ] || dir=/tmp/es_saas_run_$(id -u)_$(printf '%s' "$run_dir" | cksum | cut -d' ' -f1)/pg
 	mkdir -p "$(dirname "$dir")" && chmod 755 "$(dirname "$dir")"
 fi
 port=${ES_PG_PORT:-54320}
 gw_port=${ES_GATEWAY_PORT:-8080}
 db=es_demo
-gw_pidfile=$root/.run/gateway.pid
+gw_pidfile=$run_dir/gateway.pid
+gw_portfile=$run_dir/gateway.port
+
+# true when something accepts connections on 127.0.0.1:$1
+port_busy() {
+	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
 
 stop_gateway() {
 	if [ -f "$gw_pidfile" ] && kill -0 "$(cat "$gw_pidfile")" 2>/dev/null; then
 		kill -TERM "$(cat "$gw_pidfile")"
 		for _ in $(seq 1 50); do kill -0 "$(cat "$gw_pidfile")" 2>/dev/null || break; sleep 0.1; done
 	fi
-	rm -f "$gw_pidfile"
+	rm -f "$gw_pidfile" "$gw_portfile"
+}
+
+# our gateway, alive and on the port asked for now
+own_gateway_on_port() {
+	[ -f "$gw_pidfile" ] && kill -0 "$(cat "$gw_pidfile")" 2>/dev/null &&
+		[ "$(cat "$gw_portfile" 2>/dev/null)" = "$gw_port" ]
 }
 
 if [ "${1:-}" = stop ]; then
@@ -31,6 +51,28 @@ if [ "${1:-}" = stop ]; then
 	scripts/cluster.sh stop "$dir"
 	echo "stopped"
 	exit 0
+fi
+
+# Ports first: a port held by another program stops here, before anything
+# is built, started or stopped (our own cluster and gateway may hold them).
+case "$port$gw_port" in *[!0-9]*)
+	echo "make run: ES_PG_PORT and ES_GATEWAY_PORT must be port numbers" >&2
+	exit 2 ;;
+esac
+if ! pg_isready -q -h "$dir" -p "$port" 2>/dev/null && port_busy "$port"; then
+	echo "make run: port $port (PostgreSQL) is already in use by another program." >&2
+	echo "  Choose another one with ES_PG_PORT, e.g.: ES_PG_PORT=$((port + 1)) make run" >&2
+	exit 2
+fi
+if ! own_gateway_on_port && port_busy "$gw_port"; then
+	echo "make run: port $gw_port (REST gateway) is already in use by another program." >&2
+	echo "  Choose another one with ES_GATEWAY_PORT, e.g.: ES_GATEWAY_PORT=$((gw_port + 1)) make run" >&2
+	exit 2
+fi
+
+# a cluster made by an earlier run listens where ES_PG_PORT says now
+if [ -f "$dir/data/postgresql.conf" ] && ! pg_isready -q -h "$dir" -p "$port" 2>/dev/null; then
+	runuser -u postgres -- sed -i "s/^port = .*/port = $port/" "$dir/data/postgresql.conf"
 fi
 
 make -s all >/dev/null
@@ -56,20 +98,21 @@ psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "DO \$\$ BEGIN
 	IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'es_demo_gateway') THEN
 		CREATE ROLE es_demo_gateway LOGIN IN ROLE es_gateway;
 	END IF; END \$\$" >/dev/null
-secret_file=$root/.run/jwt_secret
+secret_file=$run_dir/jwt_secret
 [ -s "$secret_file" ] || { openssl rand -hex 32 >"$secret_file"; chmod 600 "$secret_file"; }
 secret=$(cat "$secret_file")
 stop_gateway
 ES_DATABASE_URL="host=$dir port=$port dbname=$db user=es_demo_gateway" \
 ES_LISTEN="127.0.0.1:$gw_port" ES_JWT_SECRET="$secret" \
 ES_RESILIENCE_CONFIG="$root/gateway/config/resilience.yaml" \
-	nohup gateway/es-gateway >"$root/.run/gateway.log" 2>&1 &
+	nohup gateway/es-gateway >"$run_dir/gateway.log" 2>&1 &
 echo $! >"$gw_pidfile"
+echo "$gw_port" >"$gw_portfile"
 for _ in $(seq 1 50); do
 	curl -fsS "http://127.0.0.1:$gw_port/health/ready" >/dev/null 2>&1 && break
 	sleep 0.1
 done
-curl -fsS "http://127.0.0.1:$gw_port/health/ready" >/dev/null || { tail -20 "$root/.run/gateway.log"; exit 1; }
+curl -fsS "http://127.0.0.1:$gw_port/health/ready" >/dev/null || { tail -20 "$run_dir/gateway.log"; exit 1; }
 
 b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
 jwt() {
@@ -96,12 +139,12 @@ Connect:
 
 Try:
   SELECT position, stream, version, type, data FROM es_read_log('demo');
-  SELECT es_execute('demo', '{"type": "create_project", "stream": "project-3", "name": "Mobile app"}');
+  SELECT es_execute('demo', '{"type": "create_project", "stream": "project-4", "name": "Marketing site"}');
   SELECT es_query('demo', '{"type": "projection", "name": "project_board", "key": "project-1"}');
   SELECT es_query('demo', '{"type": "overdue_tasks", "params": {"as_of": "2026-12-31"}}');
   SELECT * FROM es_append('demo', 'audit-1', 0, '[{"type": "Exported", "data": {"rows": 3}}]');
 
-The gateway listens on http://127.0.0.1:$gw_port (log: .run/gateway.log). Tokens (valid 24 h):
+The gateway listens on http://127.0.0.1:$gw_port (log: $run_dir/gateway.log). Tokens (valid 24 h):
 
   ADMIN=$admin_token
   TENANT=$tenant_token

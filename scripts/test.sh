@@ -90,6 +90,12 @@ run_suite "gateway unit tests" make -s -C gateway check
 run_suite "gateway end-to-end" bash test/gateway/run_e2e.sh
 run_suite "gateway end-to-end under valgrind" bash test/gateway/run_e2e.sh --valgrind
 
+# the documentation: every sql/sh example of the READMEs runs on a fresh
+# cluster (and gateway) and prints what the README shows
+run_suite "README examples (README.md, gateway/README.md)" bash test/docs/run_examples.sh
+# make run as a newcomer meets it: busy ports (private ES_RUN_DIR)
+run_suite "make run: busy ports (test/run/busy_port.sh)" bash test/run/busy_port.sh
+
 # the extension's own memory safety: every regress suite on a server under valgrind
 run_suite "extension under valgrind" bash test/valgrind_regress.sh
 
