@@ -8,7 +8,20 @@ packages=(
 	libcivetweb-dev libjwt-dev libjansson-dev libcjson-dev libyaml-dev libssl-dev libpq-dev libcmocka-dev
 	wrk curl jq pkg-config build-essential valgrind prometheus
 	clang-format clang-tidy cppcheck python3
+	docker.io
+	docker-compose
+	debootstrap
+	openssl
+	nodejs
 )
+# npm (test/deploy's pinned kubernetes-models): Debian's, unless a nodejs
+# build that bundles npm is installed (the two packages conflict)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
+# kubernetes-client (kubectl kustomize for test/deploy) conflicts with a
+# kubectl from another package: then test/deploy/k8s.sh extracts Debian's .deb
+if ! dpkg-query -W -f='${Status}' kubectl 2>/dev/null | grep -q "install ok installed"; then
+	packages+=(kubernetes-client)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -93,6 +93,9 @@ run_suite "gateway end-to-end under valgrind" bash test/gateway/run_e2e.sh --val
 # the extension's own memory safety: every regress suite on a server under valgrind
 run_suite "extension under valgrind" bash test/valgrind_regress.sh
 
+# docker/: images built and the compose stack run for real, k8s manifests
+run_suite "deployment kit (docker compose, k8s manifests)" bash test/deploy/run.sh
+
 echo
 echo "suites: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -52,7 +52,7 @@ if ! timeout 10 $DOCKER info >/dev/null 2>&1; then
 	started_dockerd=$!
 	for _ in $(seq 60); do timeout 5 $DOCKER info >/dev/null 2>&1 && break; sleep 0.5; done
 fi
-check "Docker engine answers" timeout 10 $DOCKER info
+check "Docker engine answers" bash -c "timeout 10 $DOCKER info >/dev/null 2>&1"
 if ! $DOCKER image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
 	mirror=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null)
 	[ -n "$mirror" ] || mirror=$(awk '/^deb /{print $2; exit}' /etc/apt/sources.list)
