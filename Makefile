@@ -10,6 +10,8 @@
 #   make format-check  list the C files make format would change; fails if any
 #   make lint    cppcheck and clang-tidy on the extension and the gateway;
 #                fails on any finding (part of make test)
+#   make docker-build / docker-up / docker-down   the compose stack (docker/)
+#   make k8s-deploy / k8s-delete   kubectl apply -k / delete -k docker/k8s
 
 EXTENSION = es_saas
 EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
@@ -38,7 +40,8 @@ include $(PGXS)
 $(OBJS) $(OBJS:.o=.bc): $(wildcard extension/*.h)
 endif
 
-.PHONY: test run bench deps deps-run stop format format-check lint
+.PHONY: test run bench deps deps-run stop format format-check lint \
+	docker-build docker-up docker-down k8s-config k8s-deploy k8s-delete
 
 deps:
 	@bash scripts/deps.sh
@@ -66,3 +69,29 @@ format-check:
 
 lint:
 	@bash scripts/lint.sh
+
+# deployment kit: .env (from .env.example) when present, dev secrets and a
+# self-signed certificate when missing
+COMPOSE = docker-compose $(if $(wildcard .env),--env-file .env) -f docker/compose.yaml
+
+docker-build:
+	$(COMPOSE) build
+
+docker-up:
+	@bash docker/secrets/make-dev-secrets.sh >/dev/null
+	@[ -n "$$ES_TLS_CERT" ] || bash docker/tls/make-dev-cert.sh >/dev/null
+	$(COMPOSE) up -d
+
+docker-down:
+	$(COMPOSE) down
+
+# kustomize (kubectl 1.20) loads no file outside docker/k8s
+k8s-config:
+	@cp gateway/config/resilience.yaml docker/k8s/config/resilience.yaml
+	@bash docker/k8s/secrets/make-secrets.sh >/dev/null
+
+k8s-deploy: k8s-config
+	kubectl apply -k docker/k8s
+
+k8s-delete: k8s-config
+	kubectl delete -k docker/k8s

@@ -34,7 +34,20 @@ test_packages=(
 	clang-tidy
 	cppcheck
 	python3
+	docker.io
+	docker-compose
+	debootstrap
+	nodejs
 )
+
+# npm (pinned test tools): Debian's, unless a nodejs build that bundles npm
+# is installed (the two packages conflict)
+command -v npm >/dev/null 2>&1 || test_packages+=(npm)
+# kubernetes-client (kubectl kustomize for test/deploy) conflicts with a
+# kubectl from another package: then test/deploy/k8s.sh extracts Debian's .deb
+if ! dpkg-query -W -f='${Status}' kubectl 2>/dev/null | grep -q "install ok installed"; then
+	test_packages+=(kubernetes-client)
+fi
 
 case "${1:-all}" in
 run) packages=("${run_packages[@]}") ;;

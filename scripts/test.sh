@@ -99,6 +99,9 @@ run_suite "make run: busy ports (test/run/busy_port.sh)" bash test/run/busy_port
 # the extension's own memory safety: every regress suite on a server under valgrind
 run_suite "extension under valgrind" bash test/valgrind_regress.sh
 
+# docker/: images built and the compose stack run for real, k8s manifests
+run_suite "deployment kit (docker compose, k8s manifests)" bash test/deploy/run.sh
+
 echo
 echo "suites: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
