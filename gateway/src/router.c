@@ -289,10 +289,14 @@ openapi_skeleton(const es_route *table, size_t n, const char *version)
 							"REST access to the es_saas event store: tenants, commands, "
 							"queries, streams and the tenant log. Tokens are JWTs (HS256, "
 							"RS256 or ES256) carrying tenant_id, or the admin role. Errors are "
-							"{\"error\": {\"code\", \"message\", \"details\"}}.");
+							"{\"error\": {\"code\", \"message\", \"details\"}}. Besides the "
+							"statuses each operation lists, a request the HTTP layer refuses "
+							"before routing (bad framing, headers too large) gets 400, 411, "
+							"413, 431 or 505 with message \"request rejected by the HTTP "
+							"layer\".");
 	lic = cJSON_AddObjectToObject(info, "license");
 	cJSON_AddStringToObject(lic, "name", "Proprietary");
-	cJSON_AddStringToObject(lic, "url", "https://example.invalid/es_saas/license");
+	cJSON_AddStringToObject(lic, "identifier", "LicenseRef-Proprietary");
 	srv = cJSON_AddArrayToObject(root, "servers");
 	b = cJSON_CreateObject();
 	cJSON_AddStringToObject(b, "url", "/");

@@ -35,15 +35,8 @@ cleanup() {
 trap cleanup EXIT
 
 # ---- tools --------------------------------------------------------------
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  nok "node and npm installed (scripts/deps.sh)"; finish
-fi
-if ! cmp -s "$CLIENT/package-lock.json" "$CLIENT/node_modules/.package-lock.stamp" 2>/dev/null; then
-  (cd "$CLIENT" && npm ci --no-audit --no-fund >"$TMP/npm.log" 2>&1) &&
-    cp "$CLIENT/package-lock.json" "$CLIENT/node_modules/.package-lock.stamp"
-fi
-if [ -x "$CLIENT/node_modules/.bin/redocly" ]; then ok "npm ci: pinned tools installed (node $(node --version))"
-else cat "$TMP/npm.log" 2>/dev/null; nok "npm ci"; finish; fi
+if "$CLIENT/install.sh" "$TMP/npm.log"; then ok "npm ci: pinned tools installed (node $(node --version))"
+else cat "$TMP/npm.log" 2>/dev/null; nok "npm ci: pinned tools installed"; finish; fi
 
 # ---- database and gateway ------------------------------------------------
 if [ -z "${PGHOST:-}" ]; then
