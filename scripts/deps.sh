@@ -71,3 +71,16 @@ if [ ${#missing[@]} -gt 0 ]; then
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# node + npm for the OpenAPI tests (test/gateway/client: pinned tools that run
+# on Debian 12's nodejs 18.19+ as well as newer ones); a node already on the
+# PATH (another packaging) is kept, Debian's npm would conflict with it
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "deps: node/npm missing and not root" >&2
+		exit 1
+	fi
+	echo "deps: installing nodejs npm"
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi

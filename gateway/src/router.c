@@ -4,7 +4,8 @@
  * Matching works on the raw path split at '/', so an encoded "%2F" inside a
  * stream name stays inside its segment; each captured segment is then
  * percent-decoded (malformed escapes, NUL, invalid UTF-8 => bad param).
- * Pure: no state.
+ * The OpenAPI document is built from the table plus the fixed schemas of
+ * openapi.h.  Pure: no state.
  */
 #include "router.h"
 
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "openapi.h"
 #include "util.h"
 
 /* Try one template; returns 1 on a path match (params captured raw). */
@@ -113,34 +115,34 @@ lower(const char *s, char *buf, size_t len)
 	buf[i] = '\0';
 }
 
-/* Add a parameter object to an array. */
-static void
-add_param(cJSON *arr, const char *name, const char *in, const char *type, int required)
+/* Parse openapi.h's single-quoted JSON. */
+static cJSON *
+parse_sq(const char *src)
 {
-	cJSON *p = cJSON_CreateObject();
-	cJSON *s = cJSON_CreateObject();
+	char  *copy = es_xstrdup(src);
+	cJSON *j;
 
-	cJSON_AddStringToObject(p, "name", name);
-	cJSON_AddStringToObject(p, "in", in);
-	cJSON_AddBoolToObject(p, "required", required);
-	cJSON_AddStringToObject(s, "type", type);
-	cJSON_AddItemToObject(p, "schema", s);
-	cJSON_AddItemToArray(arr, p);
+	for (char *c = copy; *c; c++)
+		if (*c == '\'')
+			*c = '"';
+	j = cJSON_Parse(copy);
+	free(copy);
+	return j;
 }
 
-/* Reference to a components schema. */
+/* Reference to a component: kind "schemas" or "responses". */
 static cJSON *
-ref(const char *name)
+ref(const char *kind, const char *name)
 {
 	char   buf[128];
 	cJSON *o = cJSON_CreateObject();
 
-	snprintf(buf, sizeof(buf), "#/components/schemas/%s", name);
+	snprintf(buf, sizeof(buf), "#/components/%s/%s", kind, name);
 	cJSON_AddStringToObject(o, "$ref", buf);
 	return o;
 }
 
-/* JSON content object with a schema. */
+/* Content object with one media type and its schema. */
 static cJSON *
 content(const char *media, cJSON *schema)
 {
@@ -151,58 +153,168 @@ content(const char *media, cJSON *schema)
 	return c;
 }
 
-/* The document's head: info, the Error/Event/Object schemas, bearer auth. */
+/* A parameter object. */
+static void
+add_param(cJSON *arr, const char *name, const char *in, const char *type,
+		  const char *format, int required, const char *description)
+{
+	cJSON *p = cJSON_CreateObject();
+	cJSON *s = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(p, "name", name);
+	cJSON_AddStringToObject(p, "in", in);
+	cJSON_AddBoolToObject(p, "required", required);
+	if (description)
+		cJSON_AddStringToObject(p, "description", description);
+	cJSON_AddStringToObject(s, "type", type);
+	if (format)
+		cJSON_AddStringToObject(s, "format", format);
+	if (strcmp(type, "integer") == 0)
+		cJSON_AddNumberToObject(s, "minimum", 0);
+	cJSON_AddItemToObject(p, "schema", s);
+	cJSON_AddItemToArray(arr, p);
+}
+
+static const char *
+error_response_name(int status)
+{
+	for (size_t i = 0; i < sizeof(es_openapi_error_responses) /
+							   sizeof(es_openapi_error_responses[0]);
+		 i++)
+		if (es_openapi_error_responses[i].status == status)
+			return es_openapi_error_responses[i].name;
+	return NULL;
+}
+
+/* Whether any route lists status as a plain Error response. */
+static int
+status_used(const es_route *table, size_t n, int status)
+{
+	char want[8];
+
+	snprintf(want, sizeof(want), "%d", status);
+	for (size_t i = 0; i < n; i++)
+	{
+		const char *e = table[i].errors;
+
+		while (e && *e)
+		{
+			size_t len = strcspn(e, ",");
+
+			if (len == strlen(want) && strncmp(e, want, len) == 0)
+				return 1;
+			e += len;
+			if (*e == ',')
+				e++;
+		}
+	}
+	return 0;
+}
+
+/* A header object with a schema of type. */
+static void
+add_header(cJSON *resp, const char *name, const char *type, const char *description)
+{
+	cJSON *hs = cJSON_GetObjectItemCaseSensitive(resp, "headers");
+	cJSON *h;
+
+	if (hs == NULL)
+		hs = cJSON_AddObjectToObject(resp, "headers");
+	h = cJSON_AddObjectToObject(hs, name);
+	cJSON_AddStringToObject(h, "description", description);
+	cJSON_AddStringToObject(cJSON_AddObjectToObject(h, "schema"), "type", type);
+}
+
+/* components.responses: the Error answers the table uses. */
 static cJSON *
-openapi_skeleton(const char *version)
+error_responses(const es_route *table, size_t n)
+{
+	cJSON *resps = cJSON_CreateObject();
+
+	for (size_t i = 0; i < sizeof(es_openapi_error_responses) /
+							   sizeof(es_openapi_error_responses[0]);
+		 i++)
+	{
+		int			status = es_openapi_error_responses[i].status;
+		const char *code = es_error_code_for_status(status);
+		cJSON	   *r, *c, *ex, *e;
+
+		if (!status_used(table, n, status))
+			continue;
+		r = cJSON_AddObjectToObject(resps, es_openapi_error_responses[i].name);
+		cJSON_AddStringToObject(r, "description", code);
+		c = content("application/json", ref("schemas", "Error"));
+		ex = cJSON_AddObjectToObject(cJSON_GetObjectItemCaseSensitive(c, "application/json"),
+									 "example");
+		e = cJSON_AddObjectToObject(ex, "error");
+		if (status == 409)
+		{
+			cJSON *d;
+
+			cJSON_AddStringToObject(e, "code", "wrong_expected_version");
+			cJSON_AddStringToObject(e, "message", "wrong expected version");
+			d = cJSON_AddObjectToObject(e, "details");
+			cJSON_AddStringToObject(d, "reason", "wrong_expected_version");
+			cJSON_AddStringToObject(d, "stream", "order-1");
+			cJSON_AddNumberToObject(d, "current_version", 3);
+			cJSON_AddNumberToObject(d, "expected_version", 2);
+		}
+		else
+		{
+			cJSON_AddStringToObject(e, "code", code);
+			cJSON_AddStringToObject(e, "message", code);
+			cJSON_AddObjectToObject(e, "details");
+		}
+		cJSON_AddItemToObject(r, "content", c);
+		if (status == 401)
+			add_header(r, "WWW-Authenticate", "string", "Bearer challenge");
+		if (status == 503)
+			add_header(r, "Retry-After", "integer", "seconds to wait before retrying");
+	}
+	return resps;
+}
+
+/* The document's head: info, servers, tags, global security, components. */
+static cJSON *
+openapi_skeleton(const es_route *table, size_t n, const char *version)
 {
 	cJSON *root = cJSON_CreateObject();
-	cJSON *info, *comp, *schemas, *sec, *err, *e, *ev, *props;
+	cJSON *info, *lic, *srv, *comp, *sec, *b;
 
-	cJSON_AddStringToObject(root, "openapi", "3.0.3");
+	cJSON_AddStringToObject(root, "openapi", "3.1.0");
 	info = cJSON_AddObjectToObject(root, "info");
 	cJSON_AddStringToObject(info, "title", "es_saas gateway");
 	cJSON_AddStringToObject(info, "version", version);
+	cJSON_AddStringToObject(info, "description",
+							"REST access to the es_saas event store: tenants, commands, "
+							"queries, streams and the tenant log. Tokens are JWTs (HS256, "
+							"RS256 or ES256) carrying tenant_id, or the admin role. Errors are "
+							"{\"error\": {\"code\", \"message\", \"details\"}}. Besides the "
+							"statuses each operation lists, a request the HTTP layer refuses "
+							"before routing (bad framing, headers too large) gets 400, 411, "
+							"413, 431 or 505 with message \"request rejected by the HTTP "
+							"layer\".");
+	lic = cJSON_AddObjectToObject(info, "license");
+	cJSON_AddStringToObject(lic, "name", "Proprietary");
+	cJSON_AddStringToObject(lic, "identifier", "LicenseRef-Proprietary");
+	srv = cJSON_AddArrayToObject(root, "servers");
+	b = cJSON_CreateObject();
+	cJSON_AddStringToObject(b, "url", "/");
+	cJSON_AddStringToObject(b, "description", "the gateway that served this document");
+	cJSON_AddItemToArray(srv, b);
+	cJSON_AddItemToObject(root, "tags", parse_sq(es_openapi_tags));
+	b = cJSON_CreateObject();
+	cJSON_AddItemToObject(b, "bearer", cJSON_CreateArray());
+	cJSON_AddItemToArray(cJSON_AddArrayToObject(root, "security"), b);
 	cJSON_AddObjectToObject(root, "paths");
 	comp = cJSON_AddObjectToObject(root, "components");
-	schemas = cJSON_AddObjectToObject(comp, "schemas");
-	err = cJSON_AddObjectToObject(schemas, "Error");
-	cJSON_AddStringToObject(err, "type", "object");
-	props = cJSON_AddObjectToObject(err, "properties");
-	e = cJSON_AddObjectToObject(props, "error");
-	cJSON_AddStringToObject(e, "type", "object");
-	{
-		cJSON *ep = cJSON_AddObjectToObject(e, "properties");
-		cJSON_AddStringToObject(cJSON_AddObjectToObject(ep, "code"), "type", "string");
-		cJSON_AddStringToObject(cJSON_AddObjectToObject(ep, "message"), "type",
-								"string");
-		cJSON_AddStringToObject(cJSON_AddObjectToObject(ep, "details"), "type",
-								"object");
-	}
-	ev = cJSON_AddObjectToObject(schemas, "Event");
-	cJSON_AddStringToObject(ev, "type", "object");
-	props = cJSON_AddObjectToObject(ev, "properties");
-	{
-		static const char *const k[][2] = {{"position", "integer"},
-										   {"stream", "string"},
-										   {"version", "integer"},
-										   {"type", "string"},
-										   {"data", "object"},
-										   {"metadata", "object"},
-										   {"id", "string"},
-										   {"recorded_at", "string"}};
-		for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++)
-			cJSON_AddStringToObject(cJSON_AddObjectToObject(props, k[i][0]),
-									"type", k[i][1]);
-	}
-	cJSON_AddStringToObject(cJSON_AddObjectToObject(schemas, "Object"), "type",
-							"object");
+	cJSON_AddItemToObject(comp, "schemas", parse_sq(es_openapi_schemas));
+	cJSON_AddItemToObject(comp, "responses", error_responses(table, n));
 	sec = cJSON_AddObjectToObject(comp, "securitySchemes");
-	{
-		cJSON *b = cJSON_AddObjectToObject(sec, "bearer");
-		cJSON_AddStringToObject(b, "type", "http");
-		cJSON_AddStringToObject(b, "scheme", "bearer");
-		cJSON_AddStringToObject(b, "bearerFormat", "JWT");
-	}
+	b = cJSON_AddObjectToObject(sec, "bearer");
+	cJSON_AddStringToObject(b, "type", "http");
+	cJSON_AddStringToObject(b, "scheme", "bearer");
+	cJSON_AddStringToObject(b, "bearerFormat", "JWT");
 	return root;
 }
 
@@ -223,7 +335,9 @@ operation_parameters(const es_route *r)
 			continue;
 		memcpy(name, t + 1, l);
 		name[l] = '\0';
-		add_param(params, name, "path", "string", 1);
+		add_param(params, name, "path", "string",
+				  strcmp(r->template, "/api/v1/commands/{id}") == 0 ? "uuid" : NULL,
+				  1, "percent-encoded path segment");
 	}
 	if (r->query_params)
 	{
@@ -236,14 +350,19 @@ operation_parameters(const es_route *r)
 
 			if (colon)
 				*colon++ = '\0';
-			add_param(params, tok, "query", colon ? colon : "string", 0);
+			add_param(params, tok, "query", colon ? colon : "string",
+					  colon && strcmp(colon, "integer") == 0 ? "int64" : NULL,
+					  0, NULL);
 		}
 		free(copy);
 	}
 	if (r->flags & ES_ROUTE_SSE)
-		add_param(params, "Last-Event-ID", "header", "integer", 0);
+		add_param(params, "Last-Event-ID", "header", "integer", "int64", 0,
+				  "with Accept: text/event-stream: resume after this position "
+				  "(overrides after)");
 	if (strcmp(r->template, "/api/v1/commands/execute") == 0)
-		add_param(params, "Idempotency-Key", "header", "string", 0);
+		add_param(params, "Idempotency-Key", "header", "string", "uuid", 0,
+				  "the command id (must equal the body's id when both are given)");
 	if (cJSON_GetArraySize(params) == 0)
 	{
 		cJSON_Delete(params);
@@ -252,44 +371,79 @@ operation_parameters(const es_route *r)
 	return params;
 }
 
+/* The success answer. */
+static cJSON *
+success_response(const es_route *r)
+{
+	cJSON *ok = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(ok, "description", r->summary ? r->summary : "success");
+	if (r->flags & ES_ROUTE_TEXT)
+	{
+		cJSON *s = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(s, "type", "string");
+		cJSON_AddItemToObject(ok, "content", content("text/plain; version=0.0.4", s));
+	}
+	else if (r->response_schema)
+	{
+		cJSON *c = content("application/json", ref("schemas", r->response_schema));
+
+		if (r->flags & ES_ROUTE_SSE)
+		{
+			cJSON *s = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(s, "type", "string");
+			cJSON_AddStringToObject(s, "description",
+									"Server-sent events: one frame per event, "
+									"\"id: <position>\" then \"data: <Event as JSON>\"; "
+									"\": heartbeat\" comments keep the connection alive.");
+			cJSON_AddItemToObject(cJSON_AddObjectToObject(c, "text/event-stream"),
+								  "schema", s);
+		}
+		cJSON_AddItemToObject(ok, "content", c);
+	}
+	return ok;
+}
+
 /* The success answer and every error answer the route can give. */
 static cJSON *
 operation_responses(const es_route *r)
 {
-	static const int errs[] = {400, 401, 403, 404, 409, 413,
-							   415, 422, 423, 429, 503, 504};
-	cJSON			*resps = cJSON_CreateObject();
-	cJSON			*ok;
-	char			 status[8];
+	cJSON	   *resps = cJSON_CreateObject();
+	char		status[8];
+	const char *e = r->errors;
 
 	snprintf(status, sizeof(status), "%d", r->success_status);
-	ok = cJSON_AddObjectToObject(resps, status);
-	cJSON_AddStringToObject(ok, "description", "success");
-	if (r->flags & ES_ROUTE_SSE)
+	cJSON_AddItemToObject(resps, status, success_response(r));
+	while (e && *e)
 	{
-		cJSON *c = content("application/json", ref("Object"));
-		cJSON *s = cJSON_CreateObject();
-		cJSON_AddStringToObject(s, "type", "string");
-		cJSON_AddItemToObject(cJSON_AddObjectToObject(c, "text/event-stream"),
-							  "schema", s);
-		cJSON_AddItemToObject(ok, "content", c);
-	}
-	else
-		cJSON_AddItemToObject(ok, "content",
-							  content("application/json", ref("Object")));
-	for (size_t k = 0; k < sizeof(errs) / sizeof(errs[0]); k++)
-	{
-		cJSON *er;
+		size_t		len = strcspn(e, ",");
+		char		tok[64];
+		char	   *colon;
+		int			st;
+		const char *name;
 
-		if (!(r->flags & ES_ROUTE_AUTH) && (errs[k] == 401 || errs[k] == 403))
+		snprintf(tok, sizeof(tok), "%.*s", (int) (len < 63 ? len : 63), e);
+		e += len;
+		if (*e == ',')
+			e++;
+		colon = strchr(tok, ':');
+		if (colon)
+			*colon++ = '\0';
+		st = (int) strtol(tok, NULL, 10);
+		if (colon)
+		{
+			cJSON *er = cJSON_AddObjectToObject(resps, tok);
+
+			cJSON_AddStringToObject(er, "description", es_error_code_for_status(st));
+			cJSON_AddItemToObject(er, "content",
+								  content("application/json", ref("schemas", colon)));
 			continue;
-		if (!(r->flags & ES_ROUTE_BODY) && (errs[k] == 413 || errs[k] == 415))
-			continue;
-		snprintf(status, sizeof(status), "%d", errs[k]);
-		er = cJSON_AddObjectToObject(resps, status);
-		cJSON_AddStringToObject(er, "description", es_error_code_for_status(errs[k]));
-		cJSON_AddItemToObject(er, "content",
-							  content("application/json", ref("Error")));
+		}
+		name = error_response_name(st);
+		if (name)
+			cJSON_AddItemToObject(resps, tok, ref("responses", name));
 	}
 	return resps;
 }
@@ -307,26 +461,30 @@ add_operation(cJSON *paths, const es_route *r)
 	lower(r->method, m, sizeof(m));
 	op = cJSON_AddObjectToObject(path, m);
 	cJSON_AddStringToObject(op, "summary", r->summary ? r->summary : "");
+	if (r->flags & ES_ROUTE_SSE)
+		cJSON_AddStringToObject(op, "description",
+								"With Accept: text/event-stream the answer is a live "
+								"subscription: the events after `after` (or Last-Event-ID), "
+								"then new ones as they commit. Otherwise one JSON page.");
+	if (r->operation_id)
+		cJSON_AddStringToObject(op, "operationId", r->operation_id);
 	if (r->tag)
 		cJSON_AddItemToObject(op, "tags", cJSON_CreateStringArray(&r->tag, 1));
 	params = operation_parameters(r);
 	if (params)
 		cJSON_AddItemToObject(op, "parameters", params);
-	if (r->flags & ES_ROUTE_BODY)
+	if ((r->flags & ES_ROUTE_BODY) && r->request_schema)
 	{
 		cJSON *rb = cJSON_AddObjectToObject(op, "requestBody");
+
 		cJSON_AddBoolToObject(rb, "required", 1);
 		cJSON_AddItemToObject(rb, "content",
-							  content("application/json", ref("Object")));
+							  content("application/json",
+									  ref("schemas", r->request_schema)));
 	}
-	if (r->flags & ES_ROUTE_AUTH)
-	{
-		cJSON *sr = cJSON_CreateArray();
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddItemToObject(o, "bearer", cJSON_CreateArray());
-		cJSON_AddItemToArray(sr, o);
-		cJSON_AddItemToObject(op, "security", sr);
-	}
+	/* the global requirement is the bearer token; public routes lift it */
+	if (!(r->flags & ES_ROUTE_AUTH))
+		cJSON_AddArrayToObject(op, "security");
 	cJSON_AddItemToObject(op, "responses", operation_responses(r));
 }
 
@@ -334,7 +492,7 @@ add_operation(cJSON *paths, const es_route *r)
 char *
 es_router_openapi(const es_route *table, size_t n, const char *version)
 {
-	cJSON *root = openapi_skeleton(version);
+	cJSON *root = openapi_skeleton(table, n, version);
 	cJSON *paths = cJSON_GetObjectItemCaseSensitive(root, "paths");
 	char  *out;
 

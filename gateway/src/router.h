@@ -24,7 +24,8 @@ enum
 	ES_ROUTE_BODY = 1 << 1,	  /* JSON request body */
 	ES_ROUTE_TENANT = 1 << 2, /* token must carry tenant_id */
 	ES_ROUTE_ADMIN = 1 << 3,  /* admin role required */
-	ES_ROUTE_SSE = 1 << 4	  /* may answer text/event-stream */
+	ES_ROUTE_SSE = 1 << 4,	  /* may answer text/event-stream */
+	ES_ROUTE_TEXT = 1 << 5	  /* success is Prometheus text, not JSON */
 };
 
 typedef struct es_route
@@ -37,6 +38,13 @@ typedef struct es_route
 	const char	 *summary;
 	const char	 *query_params; /* "name:type,name:type" or NULL */
 	const char	 *tag;
+	/* OpenAPI: operationId, component schema names of the JSON request and
+	 * success bodies, and the error statuses the route can answer, as
+	 * "400,401,503:Health" (":Schema" when the body is not the Error) */
+	const char *operation_id;
+	const char *request_schema;
+	const char *response_schema;
+	const char *errors;
 } es_route;
 
 typedef enum es_match
@@ -60,7 +68,7 @@ es_match es_router_match(const es_route *table, size_t n, const char *method,
 						 const char *raw_path, es_route_match *m) ES_MUSTCHECK;
 void	 es_route_match_free(es_route_match *m);
 
-/* OpenAPI 3 document for the table (malloc'd JSON). */
+/* OpenAPI 3.1 document for the table (malloc'd JSON). */
 char *es_router_openapi(const es_route *table, size_t n, const char *version);
 
 /* The gateway's own table (routes.c). */

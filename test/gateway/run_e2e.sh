@@ -4,7 +4,9 @@
 # Needs: a running PostgreSQL reachable via PGHOST/PGPORT with PGUSER a
 # superuser, es_saas installed in that server's extension directory,
 # curl, jq, perl (HTTP::Tiny, JSON::PP, Digest::SHA: core), openssl,
-# optionally promtool (Debian package prometheus) and valgrind.
+# node + npm (the pinned ajv of test/gateway/client validates every recorded
+# answer against /api/v1/openapi.json), promtool (Debian package
+# prometheus) and valgrind.
 #
 # Usage: test/gateway/run_e2e.sh [--valgrind | --asan]
 #   --valgrind  run the gateway under valgrind --leak-check=full --error-exitcode=1
@@ -143,6 +145,15 @@ check "gateway (ES256 only) is up on 127.0.0.1:$PORT2" wait_ready "$PORT2"
 check "gateway listens on 127.0.0.1 only" \
   bash -c "! (ss -ltnp 2>/dev/null | grep -E ':($PORT1|$PORT2)\b' | grep -v '127.0.0.1' | grep -q .)"
 
+# every answer of the suite is recorded and checked against the document
+export ES_E2E_RECORD=$TMP/responses.jsonl
+: >"$ES_E2E_RECORD"
+curl -sf "http://127.0.0.1:$PORT1/api/v1/openapi.json" -o "$TMP/openapi.json"
+rec() { # METHOD PATH STATUS BODYFILE [CONTENT-TYPE]: a curl answer of this script
+  jq -cn --arg m "$1" --arg p "$2" --argjson s "$3" --arg c "${5:-application/json}" --rawfile b "$4" \
+    '{method: $m, path: $p, status: $s, content_type: $c, body: $b}' >>"$ES_E2E_RECORD" 2>/dev/null
+}
+
 # ---- the HTTP suite: t/*.pl, one file per area, each standing alone ------------
 # (shared helpers in t/lib/E2E.pm); every file's TAP is renumbered into ours
 for SUITE in "$HERE"/t/*${ES_E2E_ONLY:-}*.pl; do
@@ -174,6 +185,7 @@ TOKA=$(cat "$TMP/suite.token" 2>/dev/null)
 psql -qX -d $DB -c "SELECT es_suspend_tenant('$TA')" >/dev/null
 code=$(curl -s -o "$TMP/susp.json" -w '%{http_code}' -H "Authorization: Bearer $TOKA" -H 'Content-Type: application/json' \
        -d '{"type":"append","stream":"order-9","events":[{"type":"X","data":{}}]}' "$B1/api/v1/commands/execute")
+rec POST /api/v1/commands/execute "$code" "$TMP/susp.json"
 check "suspended tenant: command 423 (got $code)" test "$code" = 423
 check "... code tenant_suspended" test "$(jq -r .error.code "$TMP/susp.json" 2>/dev/null)" = tenant_suspended
 code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKA" "$B1/api/v1/streams/order-1")
@@ -192,6 +204,7 @@ if [ "$(psql -qXAt -d $DB -c "SELECT to_regclass('es_saas.events') IS NOT NULL")
   START=$(date +%s%N)
   code=$(curl -s -o "$TMP/timeout.json" -w '%{http_code}' --max-time 20 -H "Authorization: Bearer $TOKEC" "http://127.0.0.1:$PORT2/api/v1/events")
   MS=$(( ($(date +%s%N) - START) / 1000000 ))
+  rec GET /api/v1/events "$code" "$TMP/timeout.json"
   check "statement_timeout from resilience.yaml: 504 (got $code after ${MS} ms)" test "$code" = 504
   check "... code timeout" test "$(jq -r .error.code "$TMP/timeout.json" 2>/dev/null)" = timeout
   wait "$LOCKPID"
@@ -204,13 +217,16 @@ psql -qX -d postgres -c "ALTER ROLE $ROLE NOLOGIN" \
      -c "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = '$ROLE'" >/dev/null
 sleep 0.3
 code=$(curl -s -o "$TMP/down.json" -D "$TMP/down.hdr" -w '%{http_code}' -H "Authorization: Bearer $TOKA" "$B1/api/v1/events")
+rec GET /api/v1/events "$code" "$TMP/down.json"
 check "database unreachable: data route 503 (got $code)" test "$code" = 503
 check "... error code unavailable" test "$(jq -r .error.code "$TMP/down.json" 2>/dev/null)" = unavailable
 check "... with Retry-After" grep -qi '^Retry-After: ' "$TMP/down.hdr"
 code=$(curl -s -o "$TMP/health.json" -w '%{http_code}' "$B1/health")
+rec GET /health "$code" "$TMP/health.json"
 check "database unreachable: /health 503 degraded (got $code)" \
   bash -c "test '$code' = 503 && test \"\$(jq -r .status '$TMP/health.json')\" = degraded"
-code=$(curl -s -o /dev/null -w '%{http_code}' "$B1/health/ready")
+code=$(curl -s -o "$TMP/ready.json" -w '%{http_code}' "$B1/health/ready")
+rec GET /health/ready "$code" "$TMP/ready.json"
 check "database unreachable: /health/ready 503 (got $code)" test "$code" = 503
 code=$(curl -s -o /dev/null -w '%{http_code}' "$B1/health/live")
 check "database unreachable: /health/live still 200 (got $code)" test "$code" = 200
@@ -226,6 +242,24 @@ check "database back: /health 200 ok (got $code)" test "$code" = 200
 
 # ---- metrics through promtool ------------------------------------------------------
 curl -s "http://127.0.0.1:$PORT1/metrics" >"$TMP/metrics.txt"
+rec GET /metrics 200 "$TMP/metrics.txt" "text/plain; version=0.0.4; charset=utf-8"
+
+# ---- every recorded answer against the OpenAPI document ---------------------------
+if "$ROOT/test/gateway/client/install.sh" "$TMP/npm.log"; then
+  node "$ROOT/test/gateway/client/validate_responses.js" "$TMP/openapi.json" "$ES_E2E_RECORD" >"$TMP/validate.tap" 2>&1
+  while IFS= read -r line; do
+    case "$line" in
+      "ok "*) ok "openapi: ${line#ok * - }" ;;
+      "not ok "*) nok "openapi: ${line#not ok * - }" ;;
+      "1.."*) ;;
+      *) echo "# openapi: $line" ;;
+    esac
+  done <"$TMP/validate.tap"
+  check "openapi: validator ran over $(wc -l <"$ES_E2E_RECORD") recorded answers" grep -q '^1\.\.' "$TMP/validate.tap"
+else
+  sed 's/^/# npm: /' "$TMP/npm.log" | tail -20
+  nok "openapi: pinned validator installed (test/gateway/client, npm ci)"
+fi
 if command -v promtool >/dev/null; then
   check "promtool check metrics accepts /metrics" bash -c "promtool check metrics <'$TMP/metrics.txt' >'$TMP/promtool.out' 2>&1"
   grep -q . "$TMP/promtool.out" && sed 's/^/# promtool: /' "$TMP/promtool.out" | head

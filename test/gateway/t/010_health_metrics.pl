@@ -24,9 +24,13 @@ use E2E;
   like_ct($r, qr{^text/plain}, '/metrics is text/plain');
   ok($r->{content} =~ /^db_pool_size 4$/m, 'db_pool_size gauge reports ES_POOL_SIZE');
   ok($r->{content} =~ /^circuit_breaker_state\{service="event_store"\} 0$/m, 'circuit_breaker_state event_store 0');
+  sub is_deeply_empty { my ($v, $d) = @_; ok(ref $v eq 'ARRAY' && !@$v, $d) }
   ($s, $b) = req(GET => '/api/v1/openapi.json');
   is($s, 200, 'openapi.json without auth 200');
-  is($b->{openapi} // '', '3.0.3', 'OpenAPI 3 document');
+  is($b->{openapi} // '', '3.1.0', 'OpenAPI 3.1 document');
+  is_deeply_empty($b->{paths}{'/health'}{get}{security}, 'openapi: /health is public (security: [])');
+  my %ids; $ids{$_->{operationId} // ''}++ for map { values %$_ } values %{ $b->{paths} };
+  ok(!exists $ids{''} && !(grep { $_ > 1 } values %ids), 'openapi: every operation has a unique operationId');
   my @want = ('/health', '/health/live', '/health/ready', '/metrics', '/api/v1/tenants', '/api/v1/tenants/{id}',
               '/api/v1/commands/execute', '/api/v1/commands/{id}', '/api/v1/queries/execute',
               '/api/v1/streams/{stream}', '/api/v1/events', '/api/v1/openapi.json');

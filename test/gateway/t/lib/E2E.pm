@@ -70,6 +70,45 @@ our $TOKB  = hs(claims(sub => 'bob', tenant_id => $TB));
 if ($ENV{ES_E2E_TOKEN_FILE}) { open my $f, '>', $ENV{ES_E2E_TOKEN_FILE}; print $f $TOKA; close $f }
 if ($ENV{ES_E2E_TOKEN_EC_FILE}) { open my $f, '>', $ENV{ES_E2E_TOKEN_EC_FILE}; print $f es(claims(tenant_id => $TA, aud => undef, iss => undef, exp => time() + 3600)); close $f }
 
+# ---------- response recording (checked against the OpenAPI document) ----------
+# With ES_E2E_RECORD set, every answer an e2e request gets -- through any
+# HTTP::Tiny object or raw() -- is appended to that file as one JSON line;
+# run_e2e.sh then validates each against the schema of its route + status
+# (test/gateway/client/validate_responses.js).
+sub record {
+  my ($method, $target, $status, $ctype, $body) = @_;
+  my $file = $ENV{ES_E2E_RECORD} or return;
+  return unless $status && $status =~ /^\d{3}$/ && $status < 599;
+  my $path = $target; $path =~ s{^https?://[^/]+}{}; $path =~ s/[?#].*//s;
+  my $line = JSON::PP->new->canonical->encode({ method => $method, path => $path, status => 0 + $status,
+    content_type => $ctype // '', body => $body // '' }) . "\n";
+  open(my $f, '>>:raw', $file) or return;
+  syswrite $f, $line;   # one write per line: forked children append safely
+  close $f;
+}
+{
+  no warnings 'redefine';
+  my $orig = \&HTTP::Tiny::request;
+  *HTTP::Tiny::request = sub {
+    my ($self, $method, $url) = @_;
+    my $r = $orig->(@_);
+    record($method, $url, $r->{status}, $r->{headers}{'content-type'}, $r->{content});
+    return $r;
+  };
+}
+# the first response of a raw exchange, when its request line and body are whole
+sub record_raw {
+  my ($bytes, $resp) = @_;
+  my ($method, $target) = $bytes =~ m{^([A-Z]+) (\S+) HTTP/1\.[01]\r\n} or return;
+  my ($st) = $resp =~ m{^HTTP/1\.[01] (\d{3})} or return;
+  my $he = index($resp, "\r\n\r\n"); return if $he < 0;
+  my $head = substr($resp, 0, $he);
+  my ($ct) = $head =~ m{^Content-Type:\s*([^\r\n]*)}mi;
+  my ($cl) = $head =~ m{^Content-Length:\s*(\d+)}mi;
+  return unless defined $cl && length($resp) >= $he + 4 + $cl;
+  record($method, $target, $st, $ct, substr($resp, $he + 4, $cl));
+}
+
 # ---------- HTTP helpers ----------
 sub req {
   my ($method, $path, %o) = @_;
@@ -107,6 +146,7 @@ sub raw {
   }
   close $s;
   my ($st) = $resp =~ m{^HTTP/1\.[01] (\d{3})};
+  record_raw($bytes, $resp);
   return ($st || 0, $resp);
 }
 
