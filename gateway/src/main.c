@@ -160,6 +160,7 @@ start_http(const es_config *cfg)
 
 		memset(&cb, 0, sizeof(cb));
 		cb.http_error = es_pipeline_http_error;
+		cb.connection_close = es_pipeline_connection_close;
 		cb.log_message = on_log_message;
 		ctx = mg_start(&cb, NULL, opts);
 	}

@@ -178,6 +178,8 @@ test_error_set_and_codes(void **state)
 													   */
 	assert_string_equal(e.message, "too big 5");	  /* formatted message */
 	es_error_clear(&e);
+	/* civetweb's 505 (HTTP/2.0, HTTP/9.9 request lines) has its own code */
+	assert_string_equal(es_error_code_for_status(505), "http_version_not_supported");
 	assert_string_equal(es_error_code_for_status(415), "unsupported_media_type");
 }
 
