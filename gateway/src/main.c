@@ -28,8 +28,6 @@
 #include "token.h"
 #include "util.h"
 
-#define ES_GATEWAY_VERSION "0.1.0"
-
 static int
 on_log_message(const struct mg_connection *conn, const char *message)
 {
