@@ -120,6 +120,7 @@ DEFINE_RAISE(es_raise_forbidden, ERRCODE_ES_FORBIDDEN)
 DEFINE_RAISE(es_raise_not_found, ERRCODE_ES_NOT_FOUND)
 DEFINE_RAISE(es_raise_conflict, ERRCODE_ES_CONFLICT)
 DEFINE_RAISE(es_raise_invalid, ERRCODE_ES_INVALID)
+DEFINE_RAISE(es_raise_too_large, ERRCODE_ES_TOO_LARGE)
 DEFINE_RAISE(es_raise_limit, ERRCODE_ES_LIMIT)
 
 void

@@ -24,6 +24,7 @@
 #define ERRCODE_ES_FORBIDDEN MAKE_SQLSTATE('E', 'S', '4', '0', '3')
 #define ERRCODE_ES_NOT_FOUND MAKE_SQLSTATE('E', 'S', '4', '0', '4')
 #define ERRCODE_ES_CONFLICT	 MAKE_SQLSTATE('E', 'S', '4', '0', '9')
+#define ERRCODE_ES_TOO_LARGE MAKE_SQLSTATE('E', 'S', '4', '1', '3')
 #define ERRCODE_ES_INVALID	 MAKE_SQLSTATE('E', 'S', '4', '2', '2')
 #define ERRCODE_ES_SUSPENDED MAKE_SQLSTATE('E', 'S', '4', '2', '3')
 #define ERRCODE_ES_LIMIT	 MAKE_SQLSTATE('E', 'S', '4', '2', '9')
@@ -62,7 +63,10 @@ extern void es_raise_conflict(const char *reason, EsFacts *facts, const char *fm
 /* ES422 */
 extern void es_raise_invalid(const char *reason, EsFacts *facts, const char *fmt, ...)
 	pg_attribute_printf(3, 4) pg_attribute_noreturn();
-/* ES429 */
+/* ES413: a size limit (an event or a batch too large); not worth retrying */
+extern void es_raise_too_large(const char *reason, EsFacts *facts, const char *fmt, ...)
+	pg_attribute_printf(3, 4) pg_attribute_noreturn();
+/* ES429: a rate limit, worth retrying later */
 extern void es_raise_limit(const char *reason, EsFacts *facts, const char *fmt, ...)
 	pg_attribute_printf(3, 4) pg_attribute_noreturn();
 

@@ -19,10 +19,12 @@
 #include "access.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "commands/dbcommands.h"
 #include "errors.h"
 #include "funcapi.h"
 #include "handler.h"
 #include "locks.h"
+#include "miscadmin.h"
 #include "projection.h"
 #include "read.h"
 #include "registry.h"
@@ -293,15 +295,52 @@ es_rebuild_projection(PG_FUNCTION_ARGS)
 																replayed))))));
 }
 
-/* es_projection_status() returns setof jsonb */
+/*
+ * Whether a projection worker serves this database; else *detail and *hint
+ * say why not.  Not preloaded and es_saas.worker_count = 0 read the same, so
+ * that the regression suite gives one output with and without preloading.
+ */
+static bool
+workers_serve_this_database(const char **detail, const char **hint)
+{
+	const char *db;
+
+	if (!ES_WORKERS_CONFIGURED())
+	{
+		*detail = "no es_saas projection worker runs (es_saas is not in "
+				  "shared_preload_libraries, or es_saas.worker_count is 0)";
+		*hint = ES_NO_WORKER_HINT;
+		return false;
+	}
+	db = get_database_name(MyDatabaseId);
+	if (es_worker_database == NULL || db == NULL || strcmp(es_worker_database, db) != 0)
+	{
+		*detail = psprintf("the es_saas projection workers serve database \"%s\" "
+						   "(es_saas.worker_database), not this one",
+						   es_worker_database ? es_worker_database : "");
+		*hint = "Set es_saas.worker_database to this database and restart the server.";
+		return false;
+	}
+	*detail = *hint = NULL;
+	return true;
+}
+
+/*
+ * es_projection_status() returns setof jsonb.  Async rows say "not_running"
+ * (with "detail" and "hint") when no worker serves this database: their lag
+ * would otherwise only grow under a "running" status.
+ */
 Datum
 es_projection_status(PG_FUNCTION_ARGS)
 {
 	static SPIPlanPtr plan[2] = {NULL, NULL};
 	ReturnSetInfo	 *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	Oid				  types[2] = {OIDOID, BOOLOID};
+	Oid				  types[4] = {OIDOID, BOOLOID, TEXTOID, TEXTOID};
 	bool			  by_name;
-	Datum			  values[2];
+	Datum			  values[4];
+	char			  nulls[4] = {' ', ' ', ' ', ' '};
+	const char		 *detail, *hint;
+	bool			  served;
 	bool			  any_async = false;
 	uint64			  n;
 	EsCall			  call;
@@ -323,9 +362,15 @@ es_projection_status(PG_FUNCTION_ARGS)
 						 "     AND d.projection OPERATOR(pg_catalog.=) p.name),"
 						 "  'status', CASE WHEN p.mode OPERATOR(pg_catalog.=) 'inline' THEN 'inline'"
 						 "                 WHEN c.stopped THEN 'stopped'"
+						 "                 WHEN $3 IS NOT NULL THEN 'not_running'"
 						 "                 WHEN c.retry_at IS NOT NULL THEN 'retrying'"
 						 "                 ELSE 'running' END,"
-						 "  'updated_at', c.updated_at), p.mode OPERATOR(pg_catalog.=) 'async' "
+						 "  'updated_at', c.updated_at) OPERATOR(pg_catalog.||)"
+						 "  CASE WHEN p.mode OPERATOR(pg_catalog.=) 'async' AND NOT COALESCE(c.stopped, false)"
+						 "       AND $3 IS NOT NULL"
+						 "  THEN pg_catalog.jsonb_build_object('detail', $3, 'hint', $4)"
+						 "  ELSE '{}'::pg_catalog.jsonb END,"
+						 "  p.mode OPERATOR(pg_catalog.=) 'async' "
 						 "FROM " ES_SQL_PROJECTIONS " p CROSS JOIN " ES_SQL_TENANTS " t "
 						 "LEFT JOIN " ES_SQL_PROJECTION_CHECKPOINTS " c "
 						 "  ON c.tenant_id OPERATOR(pg_catalog.=) t.tenant_id"
@@ -338,11 +383,15 @@ es_projection_status(PG_FUNCTION_ARGS)
 						 "  AND pg_catalog.pg_has_role($1, r.oid, 'USAGE')) "
 						 "ORDER BY p.name, t.tenant_id",
 						 ES_SQL_GRANT_ROLE_JOIN(by_name)),
-				2, types);
+				4, types);
+	served = workers_serve_this_database(&detail, &hint);
 	values[0] = ObjectIdGetDatum(call.caller);
 	values[1] = BoolGetDatum(es_role_is_admin(call.caller) ||
 							 es_role_is_gateway(call.caller));
-	n = es_exec(plan[by_name], values, NULL, true, 0);
+	values[2] = served ? (Datum) 0 : CStringGetTextDatum(detail);
+	values[3] = served ? (Datum) 0 : CStringGetTextDatum(hint);
+	nulls[2] = nulls[3] = served ? 'n' : ' ';
+	n = es_exec(plan[by_name], values, nulls, true, 0);
 	for (uint64 i = 0; i < n; i++)
 	{
 		bool  isnull;
@@ -355,5 +404,9 @@ es_projection_status(PG_FUNCTION_ARGS)
 	if (any_async && !ES_WORKERS_CONFIGURED())
 		ereport(WARNING, (errmsg("async projections are not being applied: the es_saas worker is not loaded"),
 						  errhint(ES_NO_WORKER_HINT)));
+	else if (any_async && !served)
+		ereport(WARNING,
+				(errmsg("async projections are not being applied in this database"),
+				 errdetail_internal("%s", detail), errhint("%s", hint)));
 	return (Datum) 0;
 }

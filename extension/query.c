@@ -104,14 +104,75 @@ time_parse_call(void *arg)
 							ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
 }
 
-/* A timestamptz from text; ES422 when it does not parse. */
+/* n ASCII digits at *p, their value in *value; advances *p */
+static bool
+take_digits(const char **p, int n, int *value)
+{
+	*value = 0;
+	for (int i = 0; i < n; i++)
+	{
+		if ((*p)[i] < '0' || (*p)[i] > '9')
+			return false;
+		*value = *value * 10 + ((*p)[i] - '0');
+	}
+	*p += n;
+	return true;
+}
+
+/*
+ * Whether text is ISO 8601 as the README promises, and nothing else that
+ * timestamptz_in would take ("now", "epoch", "infinity", Julian days, BC
+ * years, 24:00:00, a space for T):
+ *	  YYYY-MM-DD
+ *	  YYYY-MM-DDTHH:MM[:SS[.fraction]][Z|+HH:MM|-HH:MM]
+ * Calendar validity (February 30) is left to timestamptz_in.
+ */
+static bool
+iso8601_ok(const char *p)
+{
+	int v;
+
+	if (!take_digits(&p, 4, &v) || *p++ != '-' || !take_digits(&p, 2, &v) || v < 1 ||
+		v > 12 || *p++ != '-' || !take_digits(&p, 2, &v) || v < 1 || v > 31)
+		return false;
+	if (*p == '\0')
+		return true;
+	if (*p++ != 'T' || !take_digits(&p, 2, &v) || v > 23 || *p++ != ':' ||
+		!take_digits(&p, 2, &v) || v > 59)
+		return false;
+	if (*p == ':')
+	{
+		p++;
+		if (!take_digits(&p, 2, &v) || v > 59)
+			return false;
+		if (*p == '.')
+		{
+			p++;
+			if (*p < '0' || *p > '9')
+				return false;
+			while (*p >= '0' && *p <= '9')
+				p++;
+		}
+	}
+	if (*p == 'Z')
+		return p[1] == '\0';
+	if (*p == '+' || *p == '-')
+	{
+		p++;
+		return take_digits(&p, 2, &v) && v <= 15 && *p++ == ':' &&
+			   take_digits(&p, 2, &v) && v <= 59 && *p == '\0';
+	}
+	return *p == '\0';
+}
+
+/* A timestamptz from ISO 8601 text; ES422 otherwise. */
 static TimestampTz
 parse_time(const char *text)
 {
 	TimeParse  tp = {text, 0};
 	ErrorData *edata;
 
-	if (!es_try(time_parse_call, &tp, &edata))
+	if (!iso8601_ok(text) || !es_try(time_parse_call, &tp, &edata))
 		raise_bad_time();
 	return tp.result;
 }

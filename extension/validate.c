@@ -32,13 +32,13 @@ es_validate_init(void)
 {
 	DefineCustomIntVariable("es_saas.max_batch_events",
 							"Maximum number of events in one append.",
-							"Larger batches are refused with ES429.",
+							"Larger batches are refused with ES413.",
 							&es_max_batch_events, 1000, 1, 1000000, PGC_SUSET,
 							0, NULL, NULL, NULL);
 
 	DefineCustomIntVariable("es_saas.max_event_bytes",
 							"Maximum size of one event: data plus metadata as JSON text.",
-							"Larger events are refused with ES429.",
+							"Larger events are refused with ES413.",
 							&es_max_event_bytes, 1024 * 1024, 64, 256 * 1024 * 1024,
 							PGC_SUSET, GUC_UNIT_BYTE, NULL, NULL, NULL);
 
@@ -273,7 +273,7 @@ check_event_part(Jsonb *part, int index, const char *field, int64 *bytes)
  *
  * events must be a non-empty JSON array of event objects
  * {"type", "data", "metadata"?, "id"?}; anything else is ES422 naming the
- * element, a batch or event over the limits is ES429.
+ * element, a batch or event over the limits is ES413.
  */
 EsEventInput *
 es_parse_events(Jsonb *events, int *nevents)
@@ -287,13 +287,13 @@ es_parse_events(Jsonb *events, int *nevents)
 	if (n == 0)
 		raise_not_a_batch();
 	if (n > es_max_batch_events)
-		es_raise_limit("batch_too_large",
-					   es_fact_int(es_fact_int(es_fact_str(es_facts(), "limit",
-														   "es_saas.max_batch_events"),
-											   "max", es_max_batch_events),
-								   "actual", n),
-					   "too many events in one append: %d (limit %d)", n,
-					   es_max_batch_events);
+		es_raise_too_large("batch_too_large",
+						   es_fact_int(es_fact_int(es_fact_str(es_facts(), "limit",
+															   "es_saas.max_batch_events"),
+												   "max", es_max_batch_events),
+									   "actual", n),
+						   "too many events in one append: %d (limit %d)", n,
+						   es_max_batch_events);
 
 	result = palloc0(sizeof(EsEventInput) * n);
 	for (int i = 0; i < n; i++)
@@ -354,13 +354,14 @@ es_parse_events(Jsonb *events, int *nevents)
 		}
 
 		if (bytes > es_max_event_bytes)
-			es_raise_limit("event_too_large",
-						   es_fact_int(es_fact_int(es_fact_str(es_fact_int(es_facts(), "index", i),
-															   "limit", "es_saas.max_event_bytes"),
-												   "max", es_max_event_bytes),
-									   "actual", bytes),
-						   "events[%d] is too large: " INT64_FORMAT " bytes (limit %d)",
-						   i, bytes, es_max_event_bytes);
+			es_raise_too_large("event_too_large",
+							   es_fact_int(es_fact_int(es_fact_str(es_fact_int(es_facts(), "index", i),
+																   "limit", "es_saas.max_event_bytes"),
+													   "max", es_max_event_bytes),
+										   "actual", bytes),
+							   "events[%d] is too large: " INT64_FORMAT
+							   " bytes (limit %d)",
+							   i, bytes, es_max_event_bytes);
 
 		field = es_jsonb_field(obj, "id");
 		if (field != NULL && field->type != jbvNull)

@@ -5,7 +5,7 @@
  *
  * Pure functions of their input and the limit GUCs defined here: they
  * never touch the database, so a bad argument is refused (ES400/ES422/
- * ES429) before anything is locked or written.
+ * ES413) before anything is locked or written.
  *
  *-------------------------------------------------------------------------
  */

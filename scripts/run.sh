@@ -163,5 +163,7 @@ The gateway listens on http://127.0.0.1:$gw_port (log: $run_dir/gateway.log). To
   curl -s -N http://127.0.0.1:$gw_port/api/v1/events -H 'Accept: text/event-stream' -H "Authorization: Bearer \$TENANT"
   curl -s http://127.0.0.1:$gw_port/metrics
 
+Mint a token for a new tenant (development only): ES_JWT_SECRET=\$(cat .run/jwt_secret) gateway/es-gateway token --tenant acme --ttl 1h
+
 Stop with: make stop
 INFO

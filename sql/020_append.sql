@@ -52,7 +52,7 @@ SELECT id FROM es_read_stream('app', 'pay-1', 1, 2) ORDER BY version;
 SELECT count(DISTINCT id) = count(*) AS ids_unique, bool_and(id IS NOT NULL) AS ids_set
 FROM es_read_log('app');
 
--- limits: batch size and event size are GUCs (ES429)
+-- limits: batch size and event size are GUCs (ES413)
 SET es_saas.max_batch_events = 3;
 SELECT regress_try($$SELECT * FROM es_append('app', 'lim-1', NULL, '[{"type":"A","data":1},{"type":"A","data":1},{"type":"A","data":1},{"type":"A","data":1}]')$$);
 SELECT version FROM es_append('app', 'lim-1', NULL, '[{"type":"A","data":1},{"type":"A","data":1},{"type":"A","data":1}]');

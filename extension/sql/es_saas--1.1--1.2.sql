@@ -59,3 +59,11 @@ ALTER POLICY tenant_isolation ON es_saas.projection_checkpoints
 	USING (tenant_id OPERATOR(pg_catalog.=) (SELECT es_saas.current_tenant()));
 ALTER POLICY tenant_isolation ON es_saas.dead_letters
 	USING (tenant_id OPERATOR(pg_catalog.=) (SELECT es_saas.current_tenant()));
+
+-- ES413 for size limits
+--
+-- A batch over es_saas.max_batch_events and an event over
+-- es_saas.max_event_bytes are now SQLSTATE ES413 (HTTP 413
+-- payload_too_large), no longer ES429: retrying does not help.  The
+-- reasons (batch_too_large, event_too_large) are unchanged.  The codes are
+-- raised by the library, so no SQL object changes here.

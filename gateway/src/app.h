@@ -16,6 +16,9 @@
 #include "auth.h"
 #include "config.h"
 
+/* the gateway's version: --version, OpenAPI info, es_gateway_build_info */
+#define ES_GATEWAY_VERSION "0.1.0"
+
 /* Take ownership of cfg (moved: *cfg is zeroed), auth and openapi. */
 void es_app_init(es_config *cfg, es_auth *auth, char *openapi);
 void es_app_free(void);

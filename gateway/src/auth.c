@@ -7,7 +7,9 @@
  * alg are refused, so an HS256 token "signed" with the public key can never
  * verify (HS256 only ever uses the shared secret).  A "kid" header never
  * names a key source: there is at most one key per family, so kid is only
- * checked to be a string.  HMACs are compared with CRYPTO_memcmp.
+ * checked to be a string.  HMACs are compared with CRYPTO_memcmp.  Tokens
+ * must carry exp unless require_exp is off; with a maximum TTL, a token
+ * whose exp - iat (exp - now without iat) exceeds it is refused.
  * Read-only after es_auth_new: safe for concurrent use.
  */
 #include "auth.h"
@@ -37,6 +39,8 @@ struct es_auth
 	char		  *audience;
 	char		  *issuer;
 	int			   leeway;
+	int			   require_exp;
+	long long	   max_ttl;
 };
 
 /* Copy a string or NULL when empty. */
@@ -124,6 +128,8 @@ es_auth_new(const es_auth_options *opt, char *errbuf, size_t errlen)
 	a->leeway = opt->leeway_seconds < 0
 					? 0
 					: (opt->leeway_seconds > 30 ? 30 : opt->leeway_seconds);
+	a->require_exp = opt->require_exp != 0;
+	a->max_ttl = opt->max_ttl_seconds > 0 ? opt->max_ttl_seconds : 0;
 	return a;
 fail:
 	es_auth_free(a);
@@ -358,15 +364,22 @@ verify_signature(const es_auth *a, const char *token, const jws *j)
 static const char *
 check_claims(const es_auth *a, const cJSON *payload, time_t now)
 {
-	double		 exp = 0, nbf = 0;
-	int			 has_exp, has_nbf;
+	double		 exp = 0, nbf = 0, iat = 0;
+	int			 has_exp, has_nbf, has_iat;
 	const cJSON *iss;
 
 	if (!numeric_claim(payload, "exp", &exp, &has_exp) ||
-		!numeric_claim(payload, "nbf", &nbf, &has_nbf))
+		!numeric_claim(payload, "nbf", &nbf, &has_nbf) ||
+		!numeric_claim(payload, "iat", &iat, &has_iat))
 		return "invalid claims";
+	/* a token without exp is valid forever once leaked */
+	if (!has_exp && a->require_exp)
+		return "token has no exp";
 	if (has_exp && (double) now >= exp + a->leeway)
 		return "token expired";
+	if (has_exp && a->max_ttl > 0 &&
+		exp - (has_iat ? iat : (double) now) > (double) a->max_ttl)
+		return "token lifetime exceeds ES_JWT_MAX_TTL_SECONDS";
 	if (has_nbf && (double) now + a->leeway < nbf)
 		return "token not yet valid";
 	if (a->audience &&
@@ -410,6 +423,37 @@ extract_claims(const cJSON *payload, es_claims *claims)
 	if (cJSON_IsString(v))
 		claims->subject = es_xstrdup(v->valuestring);
 	return 1;
+}
+
+/* HS256 compact JWS of payload_json with secret (the token subcommand). */
+char *
+es_jwt_sign_hs256(const char *secret, const char *payload_json)
+{
+	static const char hdr[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
+	char  *h = es_b64url_encode((const unsigned char *) hdr, strlen(hdr));
+	char  *p = es_b64url_encode((const unsigned char *) payload_json,
+								strlen(payload_json));
+	size_t inlen = strlen(h) + 1 + strlen(p);
+	char  *in = es_xmalloc(inlen + 1);
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int  maclen = 0;
+	char		 *sig, *out = NULL;
+
+	snprintf(in, inlen + 1, "%s.%s", h, p);
+	if (HMAC(EVP_sha256(), secret, (int) strlen(secret),
+			 (const unsigned char *) in, inlen, mac, &maclen) != NULL &&
+		maclen == 32)
+	{
+		sig = es_b64url_encode(mac, maclen);
+		out = es_xmalloc(inlen + 1 + strlen(sig) + 1);
+		snprintf(out, inlen + 1 + strlen(sig) + 1, "%s.%s", in, sig);
+		free(sig);
+	}
+	OPENSSL_cleanse(mac, sizeof(mac));
+	free(h);
+	free(p);
+	free(in);
+	return out;
 }
 
 /* Verify token and extract claims: decode -> signature -> claims. */

@@ -27,6 +27,9 @@ typedef struct es_auth_options
 	const char *audience;		 /* NULL/"" = not checked */
 	const char *issuer;			 /* NULL/"" = not checked */
 	int			leeway_seconds;	 /* clamped to 0..30 */
+	int			require_exp;	 /* refuse a token without exp */
+	long long	max_ttl_seconds; /* 0 = unlimited; else exp - iat (exp - now
+								  * without iat) may not exceed it */
 } es_auth_options;
 
 /* Build the verifier; errbuf explains a refusal (short secret, bad PEM). */
@@ -43,5 +46,9 @@ es_status es_auth_verify(const es_auth *a, const char *token, time_t now,
 es_status es_auth_bearer(const char *header, const char **token, es_error *err) ES_MUSTCHECK;
 
 void es_claims_free(es_claims *c);
+
+/* An HS256 token "header.payload.signature" of payload_json signed with
+ * secret (malloc'd), or NULL when HMAC fails.  For the token subcommand. */
+char *es_jwt_sign_hs256(const char *secret, const char *payload_json);
 
 #endif

@@ -49,6 +49,10 @@ static const env_param env_table[] = {
 	{"ES_JWT_ISSUER", CT_STR, OFF(jwt_issuer), "", 0, 0, 0, "required iss when set"},
 	{"ES_JWT_LEEWAY_SECONDS", CT_INT, OFF(jwt_leeway_seconds), "30", 0, 30, 0,
 	 "exp/nbf leeway"},
+	{"ES_JWT_REQUIRE_EXP", CT_BOOL, OFF(jwt_require_exp), "true", 0, 1, 0,
+	 "refuse tokens without exp"},
+	{"ES_JWT_MAX_TTL_SECONDS", CT_LL, OFF(jwt_max_ttl_seconds), "0", 0, 315360000LL,
+	 0, "refuse tokens living longer (exp - iat, else exp - now); 0 = no limit"},
 	{"ES_POOL_SIZE", CT_INT, OFF(pool_size), "8", 1, 512, 0, "database connections"},
 	{"ES_POOL_WAIT_MS", CT_INT, OFF(pool_wait_ms), "5000", 1, 600000, 0,
 	 "wait for a free connection before 503"},
@@ -414,8 +418,11 @@ es_config_dump(const es_config *c, FILE *out)
 				break;
 			}
 			case CT_INT:
-			case CT_BOOL:
 				fprintf(out, "%s=%d\n", p->name, *(const int *) (base + p->offset));
+				break;
+			case CT_BOOL:
+				fprintf(out, "%s=%s\n", p->name,
+						*(const int *) (base + p->offset) ? "true" : "false");
 				break;
 			case CT_LL:
 				fprintf(out, "%s=%lld\n", p->name,

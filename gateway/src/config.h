@@ -29,6 +29,8 @@ typedef struct es_config
 	char		 *jwt_audience;
 	char		 *jwt_issuer;
 	int			  jwt_leeway_seconds;
+	int			  jwt_require_exp;
+	long long	  jwt_max_ttl_seconds;
 	int			  pool_size;
 	int			  pool_wait_ms;
 	long long	  max_body_bytes;

@@ -42,6 +42,7 @@ static const status_code status_codes[] = {
 	{431, "headers_too_large"},
 	{503, "unavailable"},
 	{504, "timeout"},
+	{505, "http_version_not_supported"},
 };
 
 /* Default code for an HTTP status. */

@@ -30,5 +30,7 @@ es_status es_h_openapi(es_request *req, es_response *resp, es_error *err) ES_MUS
  * after the database pool, stopped on drain. */
 es_status es_events_start(void) ES_MUSTCHECK;
 void	  es_events_stop(void);
+/* Live SSE subscriptions connected now (admitted and not yet ended). */
+int es_events_subscribers(void);
 
 #endif

@@ -249,6 +249,17 @@ fetch_batch(const char *tenant, long long *pos, es_buf *buf,
 	return used;
 }
 
+int
+es_events_subscribers(void)
+{
+	int n;
+
+	pthread_mutex_lock(&notify_lock);
+	n = sse_active;
+	pthread_mutex_unlock(&notify_lock);
+	return n;
+}
+
 /* The live subscription. */
 static es_status
 serve_sse(es_request *req, long long pos, es_error *err)

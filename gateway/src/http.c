@@ -13,6 +13,26 @@
 #include "log.h"
 #include "util.h"
 
+#define CONTINUE_LINE "HTTP/1.1 100 Continue\r\n\r\n"
+
+/*
+ * Whether the client waits for "100 Continue" before sending its body.
+ * civetweb 1.15 answers Expect only for its own PUT/CGI file handling,
+ * never for a request handler, so clients (curl waits 1 s) stall unless we
+ * answer.  Called once the request is acceptable so far (authorised,
+ * Content-Length within the limit); a refusal before that is the final
+ * answer and the body is never read (the connection is closed).
+ */
+static int
+expects_continue(const es_request *req)
+{
+	const char *expect = mg_get_header(req->conn, "Expect");
+
+	return expect != NULL && strcasecmp(expect, "100-continue") == 0 &&
+		   req->ri->http_version != NULL &&
+		   strcmp(req->ri->http_version, "1.1") == 0;
+}
+
 es_status
 es_http_read_body(es_request *req, long long max_bytes, es_error *err)
 {
@@ -25,6 +45,11 @@ es_http_read_body(es_request *req, long long max_bytes, es_error *err)
 	if (cl > max_bytes)
 		return es_error_set(err, 413, "payload_too_large",
 							"request body exceeds %lld bytes", max_bytes);
+	if (expects_continue(req) &&
+		mg_write(req->conn, CONTINUE_LINE, sizeof(CONTINUE_LINE) - 1) !=
+			(int) (sizeof(CONTINUE_LINE) - 1))
+		return es_error_set(err, 400, "malformed_request",
+							"request body could not be read");
 	cap = cl >= 0 ? (size_t) cl + 1 : 4096;
 	buf = es_xmalloc(cap);
 	for (;;)
@@ -165,6 +190,8 @@ reason(int status)
 			return "Service Unavailable";
 		case 504:
 			return "Gateway Timeout";
+		case 505:
+			return "HTTP Version Not Supported";
 		default:
 			return "Status";
 	}

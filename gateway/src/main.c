@@ -9,7 +9,8 @@
  * Signals are blocked in every thread (the mask is set before any thread
  * is created) and taken synchronously by main with sigtimedwait, so no code
  * runs in signal context.  Exit codes: 0 clean stop, 1 runtime failure,
- * 2 bad configuration.
+ * 2 bad configuration.  `es-gateway token ...` mints a development token
+ * (token.c) and exits.
  */
 #include <civetweb.h>
 #include <signal.h>
@@ -24,9 +25,8 @@
 #include "log.h"
 #include "metrics.h"
 #include "pipeline.h"
+#include "token.h"
 #include "util.h"
-
-#define ES_GATEWAY_VERSION "0.1.0"
 
 static int
 on_log_message(const struct mg_connection *conn, const char *message)
@@ -41,6 +41,8 @@ static int
 parse_args(int argc, char **argv, int *print_config)
 {
 	*print_config = 0;
+	if (argc > 1 && strcmp(argv[1], "token") == 0)
+		return es_token_main(argc - 2, argv + 2);
 	for (int i = 1; i < argc; i++)
 	{
 		if (strcmp(argv[i], "--print-config") == 0)
@@ -54,6 +56,7 @@ parse_args(int argc, char **argv, int *print_config)
 		{
 			fprintf(stderr,
 					"usage: es-gateway [--print-config] [--version]\n"
+					"       es-gateway token --tenant ID [--admin] [--ttl 1h]\n"
 					"Configuration comes from ES_* environment variables; see gateway/README.md.\n");
 			return 2;
 		}
@@ -90,6 +93,8 @@ build_app(int print_config)
 		.audience = cfg.jwt_audience,
 		.issuer = cfg.jwt_issuer,
 		.leeway_seconds = cfg.jwt_leeway_seconds,
+		.require_exp = cfg.jwt_require_exp,
+		.max_ttl_seconds = cfg.jwt_max_ttl_seconds,
 	};
 	auth = es_auth_new(&aopt, errbuf, sizeof(errbuf));
 	if (auth == NULL)
@@ -153,6 +158,7 @@ start_http(const es_config *cfg)
 
 		memset(&cb, 0, sizeof(cb));
 		cb.http_error = es_pipeline_http_error;
+		cb.connection_close = es_pipeline_connection_close;
 		cb.log_message = on_log_message;
 		ctx = mg_start(&cb, NULL, opts);
 	}

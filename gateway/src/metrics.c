@@ -3,13 +3,18 @@
  *
  * Series are keyed by (method, endpoint[, status]); endpoints are route
  * templates so cardinality is bounded by the route table.  metrics_lock
- * guards every series list; rendering copies under the same lock.
+ * guards every series list; rendering copies under the same lock.  The
+ * process_* metrics are read from /proc/self at each scrape (no state).
  */
 #include "metrics.h"
 
+#include <dirent.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 static const double buckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
 								 0.25,	0.5,	1,	   2.5,	 5,		10};
@@ -174,6 +179,156 @@ es_metrics_render(es_buf *b, int pool_size, int pool_available,
 				  "db_pool_available %d\n",
 				  breaker_event_store, breaker_query_handler, pool_size,
 				  pool_available);
+}
+
+void
+es_metrics_render_sse(es_buf *b, int subscribers)
+{
+	es_buf_printf(b,
+				  "# HELP es_gateway_sse_subscribers Live event subscriptions connected now.\n"
+				  "# TYPE es_gateway_sse_subscribers gauge\n"
+				  "es_gateway_sse_subscribers %d\n",
+				  subscribers);
+}
+
+/* Open file descriptors: the entries of /proc/self/fd (less the one the
+ * listing itself holds); -1 when unreadable. */
+static long
+open_fds(void)
+{
+	DIR					*d = opendir("/proc/self/fd");
+	const struct dirent *e;
+	long				 n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1;
+}
+
+/* An unsigned decimal at s; *ok says whether there was one. */
+static unsigned long long
+read_ull(const char *s, int *ok)
+{
+	char			  *end = NULL;
+	unsigned long long v = strtoull(s, &end, 10);
+
+	*ok = end != NULL && end != s;
+	return v;
+}
+
+/* Process start as Unix time: starttime (field 22 of /proc/self/stat, clock
+ * ticks since boot) + btime of /proc/stat; -1 when unreadable. */
+static double
+start_time_seconds(void)
+{
+	char			   line[1024];
+	const char		  *p;
+	unsigned long long start_ticks = 0, btime = 0;
+	int				   found = 0;
+	FILE			  *f = fopen("/proc/self/stat", "r");
+	long			   hz = sysconf(_SC_CLK_TCK);
+
+	if (f == NULL)
+		return -1;
+	if (fgets(line, sizeof(line), f) == NULL)
+		line[0] = '\0';
+	fclose(f);
+	/* the command name may hold spaces and parentheses: fields 3.. follow
+	 * the last ')' */
+	p = strrchr(line, ')');
+	for (int field = 3; p != NULL && field <= 22; field++)
+	{
+		p = strchr(p, ' ');
+		if (p != NULL && field == 22)
+			start_ticks = read_ull(p + 1, &found);
+		else if (p != NULL)
+			p++;
+	}
+	if (!found)
+		return -1;
+	found = 0;
+	f = fopen("/proc/stat", "r");
+	if (f == NULL)
+		return -1;
+	while (!found && fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, "btime ", 6) == 0)
+			btime = read_ull(line + 6, &found);
+	fclose(f);
+	if (!found || hz <= 0)
+		return -1;
+	return (double) btime + (double) start_ticks / (double) hz;
+}
+
+void
+es_metrics_render_process(es_buf *b, const char *version)
+{
+	struct rusage	   ru;
+	struct rlimit	   rl;
+	unsigned long long vm_pages = 0, rss_pages = 0;
+	long			   page = sysconf(_SC_PAGESIZE);
+	FILE			  *f = fopen("/proc/self/statm", "r");
+	double			   start = start_time_seconds();
+	long			   fds = open_fds();
+	int				   have_mem = 0;
+	char			   line[256];
+
+	/* statm: "size resident shared ..." in pages */
+	if (f != NULL)
+	{
+		if (fgets(line, sizeof(line), f) != NULL)
+		{
+			char *end = NULL;
+
+			vm_pages = strtoull(line, &end, 10);
+			if (end != NULL && end != line)
+				rss_pages = read_ull(end, &have_mem);
+		}
+		fclose(f);
+	}
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		es_buf_printf(b,
+					  "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.\n"
+					  "# TYPE process_cpu_seconds_total counter\n"
+					  "process_cpu_seconds_total %.6f\n",
+					  (double) ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+						  (double) ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
+	if (have_mem && page > 0)
+		es_buf_printf(b,
+					  "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
+					  "# TYPE process_resident_memory_bytes gauge\n"
+					  "process_resident_memory_bytes %llu\n"
+					  "# HELP process_virtual_memory_bytes Virtual memory size in bytes.\n"
+					  "# TYPE process_virtual_memory_bytes gauge\n"
+					  "process_virtual_memory_bytes %llu\n",
+					  rss_pages * (unsigned long long) page,
+					  vm_pages * (unsigned long long) page);
+	if (fds >= 0)
+		es_buf_printf(b,
+					  "# HELP process_open_fds Number of open file descriptors.\n"
+					  "# TYPE process_open_fds gauge\n"
+					  "process_open_fds %ld\n",
+					  fds);
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+		es_buf_printf(b,
+					  "# HELP process_max_fds Maximum number of open file descriptors.\n"
+					  "# TYPE process_max_fds gauge\n"
+					  "process_max_fds %llu\n",
+					  (unsigned long long) rl.rlim_cur);
+	if (start >= 0)
+		es_buf_printf(b,
+					  "# HELP process_start_time_seconds Start time of the process since unix epoch in seconds.\n"
+					  "# TYPE process_start_time_seconds gauge\n"
+					  "process_start_time_seconds %.2f\n",
+					  start);
+	es_buf_puts(b, "# HELP es_gateway_build_info The gateway's version (always 1).\n"
+				   "# TYPE es_gateway_build_info gauge\n"
+				   "es_gateway_build_info{version=");
+	label(b, version);
+	es_buf_puts(b, "} 1\n");
 }
 
 void

@@ -16,6 +16,14 @@ void es_metrics_observe(const char *method, const char *endpoint, int status,
 void es_metrics_render(es_buf *out, int pool_size, int pool_available,
 					   int breaker_event_store, int breaker_query_handler);
 
+/* The live SSE subscriptions gauge (es_gateway_sse_subscribers): the
+ * count of subscriptions connected right now. */
+void es_metrics_render_sse(es_buf *out, int subscribers);
+
+/* The conventional process_* metrics read from /proc/self (CPU, memory,
+ * file descriptors, start time) and es_gateway_build_info{version} 1. */
+void es_metrics_render_process(es_buf *out, const char *version);
+
 /* Free everything (shutdown, tests). */
 void es_metrics_reset(void);
 

@@ -105,6 +105,7 @@ check "--print-config exits 0" test $? -eq 0
 check "--print-config masks the JWT secret and the database password" \
   bash -c "! grep -q -e '$SECRET' -e '$ROLEPW' '$TMP/cfg.txt' && grep -q '^ES_JWT_SECRET=<set' '$TMP/cfg.txt'"
 check "--print-config shows resilience defaults" grep -q '^resilience.circuit_breakers.event_store.failure_threshold=5$' "$TMP/cfg.txt"
+check "--print-config shows the token lifetime rules" bash -c "grep -qx 'ES_JWT_REQUIRE_EXP=true' '$TMP/cfg.txt' && grep -qx 'ES_JWT_MAX_TTL_SECONDS=0' '$TMP/cfg.txt'"
 
 # ---- start gateways ----------------------------------------------------------
 run_gw() { # name port extra-env...
@@ -131,7 +132,7 @@ wait_ready() { # port
 PORT1=$(free_port); PORT2=$(free_port)
 TA=e2e-a-$$; TB=e2e-b-$$
 run_gw gw1 "$PORT1" ES_JWT_SECRET="$SECRET" ES_JWT_PUBLIC_KEY_FILE="$TMP/rsa.pub" \
-       ES_JWT_AUDIENCE=es-api ES_JWT_ISSUER=https://idp.test ES_MAX_BODY_BYTES=1048576
+       ES_JWT_AUDIENCE=es-api ES_JWT_ISSUER=https://idp.test ES_MAX_BODY_BYTES=1048576 ES_JWT_MAX_TTL_SECONDS=7200
 PID1=$LASTPID; PIDS+=("$PID1")
 cat >"$TMP/resilience-gw2.yaml" <<YAML
 timeouts:
@@ -211,6 +212,58 @@ if [ "$(psql -qXAt -d $DB -c "SELECT to_regclass('es_saas.events') IS NOT NULL")
 else
   echo "# SKIP 504 test: es_saas.events not found"
 fi
+
+# ---- Expect: 100-continue -----------------------------------------------------
+# civetweb 1.15 never answers Expect in a request handler: the gateway sends
+# "100 Continue" once auth and Content-Length pass, else its final answer
+# without reading the body.  curl waits --expect100-timeout for the 100: a
+# 10 s wait shows a missing answer even under valgrind.
+EXPLIM=$([ "$MODE" = plain ] && echo 1000 || echo 8000)
+{ printf '{'; head -c $((2 * 1024 * 1024)) /dev/zero | tr '\0' ' '
+  printf '"type":"append","stream":"expect-1","events":[{"type":"X","data":{}}]}'; } >"$TMP/big2m.json"
+expect_post() { # url token file -> "code ms continue?"
+  local start code ms
+  start=$(date +%s%N)
+  code=$(curl -s -o /dev/null -D "$TMP/exp.hdr" -w '%{http_code}' --max-time 30 --expect100-timeout 10 \
+    -H 'Expect: 100-continue' -H "Authorization: Bearer $2" -H 'Content-Type: application/json' \
+    --data-binary @"$3" "$1/api/v1/commands/execute")
+  ms=$(( ($(date +%s%N) - start) / 1000000 ))
+  echo "$code $ms $(grep -c '^HTTP/1.1 100' "$TMP/exp.hdr")"
+}
+read -r code ms cont <<<"$(expect_post "http://127.0.0.1:$PORT2" "$TOKEC" "$TMP/big2m.json")"
+check "Expect: 100-continue, 2 MiB body: 200 after 100 Continue (got $code, $cont x 100) in ${ms} ms < ${EXPLIM} ms" \
+  bash -c "test '$code' = 200 && test '$cont' = 1 && test '$ms' -lt $EXPLIM"
+read -r code ms cont <<<"$(expect_post "$B1" "not.a.token" "$TMP/big2m.json")"
+check "Expect: 100-continue with a bad token: 401 without 100 Continue (got $code, $cont x 100) in ${ms} ms" \
+  bash -c "test '$code' = 401 && test '$cont' = 0 && test '$ms' -lt $EXPLIM"
+read -r code ms cont <<<"$(expect_post "$B1" "$TOKA" "$TMP/big2m.json")"
+check "Expect: 100-continue over ES_MAX_BODY_BYTES: 413 without 100 Continue (got $code, $cont x 100) in ${ms} ms" \
+  bash -c "test '$code' = 413 && test '$cont' = 0 && test '$ms' -lt $EXPLIM"
+
+# ---- tokens: exp required, maximum lifetime, es-gateway token ---------------------
+# gw1 runs with ES_JWT_MAX_TTL_SECONDS=7200 and the default ES_JWT_REQUIRE_EXP=true
+mint() { ES_JWT_SECRET=$SECRET ES_JWT_AUDIENCE=es-api ES_JWT_ISSUER=https://idp.test ES_JWT_MAX_TTL_SECONDS=7200 \
+         "$PLAINBIN" token "$@" 2>"$TMP/mint.err"; }
+get_events() { curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $1" "$B1/api/v1/events"; }
+MINTED=$(mint --tenant "$TA" --ttl 1h)
+check "es-gateway token --tenant --ttl 1h prints a JWT" bash -c "[[ '$MINTED' =~ ^eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$ ]]"
+code=$(get_events "$MINTED")
+check "a minted token is accepted by the running gateway (got $code)" test "$code" = 200
+PAYLOAD=$(echo "$MINTED" | cut -d. -f2 | tr '_-' '/+'); while [ $(( ${#PAYLOAD} % 4 )) -ne 0 ]; do PAYLOAD="$PAYLOAD="; done
+PAYLOAD=$(echo "$PAYLOAD" | base64 -d 2>/dev/null)
+check "... its claims: tenant_id, aud, iss, exp = iat + 3600" \
+  bash -c "echo '$PAYLOAD' | jq -e '.tenant_id == \"$TA\" and .aud == \"es-api\" and .iss == \"https://idp.test\" and .exp - .iat == 3600 and (.roles == null)' >/dev/null"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $(mint --admin)" -H 'Content-Type: application/json' \
+       -d "{\"id\":\"minted-$$\"}" "$B1/api/v1/tenants")
+check "a minted --admin token creates a tenant (got $code)" test "$code" = 201
+mint --tenant "$TA" --ttl 3h >/dev/null
+check "es-gateway token refuses a ttl over ES_JWT_MAX_TTL_SECONDS (exit $?)" grep -q ES_JWT_MAX_TTL_SECONDS "$TMP/mint.err"
+ES_JWT_SECRET= "$PLAINBIN" token --tenant "$TA" >/dev/null 2>"$TMP/mint.err"
+check "es-gateway token without ES_JWT_SECRET: exit 2 (got $?)" bash -c "test $? -eq 2 && grep -q ES_JWT_SECRET '$TMP/mint.err'"
+check "es-gateway token without --tenant or --admin: exit 2" bash -c "ES_JWT_SECRET='$SECRET' '$PLAINBIN' token >/dev/null 2>&1; test \$? -eq 2"
+LONG=$(ES_JWT_SECRET=$SECRET ES_JWT_AUDIENCE=es-api ES_JWT_ISSUER=https://idp.test "$PLAINBIN" token --tenant "$TA" --ttl 3h)
+code=$(get_events "$LONG")
+check "gateway refuses a token living longer than ES_JWT_MAX_TTL_SECONDS (got $code)" test "$code" = 401
 
 # ---- database outage: broken pool connections are detected and replaced ------
 psql -qX -d postgres -c "ALTER ROLE $ROLE NOLOGIN" \

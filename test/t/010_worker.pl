@@ -150,5 +150,21 @@ is(scalar_query(q{SELECT count(*) FROM applied WHERE tenant = 't3'}), $events_t3
 like(scalar_query(q{SELECT string_agg(backend_type, ',') FROM pg_stat_activity WHERE backend_type LIKE 'es_saas%'}),
 	qr/es_saas projection worker/, 'workers run as background workers');
 
+# 9. status: "running" where the workers serve, "not_running" with a detail
+# in a database they do not serve (es_saas.worker_database = postgres)
+is(scalar_query(q{SELECT s ->> 'status' FROM es_projection_status() s
+	WHERE s ->> 'name' = 'counter' AND s ->> 'tenant' = 't1'}), 'running', 'served database: status running');
+$node->safe_psql('postgres', 'CREATE DATABASE unserved');
+my ($rc, $out, $err) = $node->psql('unserved', q{
+CREATE EXTENSION es_saas;
+CREATE FUNCTION noop(tenant text, event jsonb) RETURNS void LANGUAGE sql AS $$ SELECT $$;
+SELECT es_create_tenant('u1');
+SELECT es_register_projection('noop', 'noop(text,jsonb)', NULL, 'async');
+SELECT count(*) FROM es_append('u1', 's-1', NULL, '[{"type": "E", "data": {}}]');
+SELECT (s ->> 'status') || '|' || (s ->> 'detail') FROM es_projection_status() s WHERE s ->> 'name' = 'noop'});
+like($out, qr/^not_running\|.*serve database "postgres" \(es_saas\.worker_database\), not this one$/m,
+	'unserved database: status not_running naming es_saas.worker_database');
+like($err, qr/async projections are not being applied in this database/, '... and a warning');
+
 $node->stop;
 done_testing();

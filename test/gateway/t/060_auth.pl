@@ -1,7 +1,7 @@
 #!/usr/bin/perl
 # 060_auth.pl - authentication: missing/Basic/garbage tokens, every way a JWT
 # can be wrong (401 invalid_token + WWW-Authenticate), RS256 and ES256 keys,
-# leeway, a token without a tenant on a data route (403).
+# leeway, exp required, maximum lifetime, a token without a tenant on a data route (403).
 # Driven by run_e2e.sh (which provides the environment); prints TAP.
 use strict;
 use warnings;
@@ -27,6 +27,9 @@ my ($TB) = area_tenant('B');
     'garbage token'        => 'not.a.jwt',
     'wrong secret'         => hs(claims(tenant_id => $TA), 'x' x 40),
     'expired (exp-60s)'    => hs(claims(tenant_id => $TA, exp => time() - 60)),
+    'no exp (ES_JWT_REQUIRE_EXP defaults to true)' => hs(claims(tenant_id => $TA, exp => undef)),
+    'exp - iat over ES_JWT_MAX_TTL_SECONDS (7200)' => hs(claims(tenant_id => $TA, iat => time() - 7000, exp => time() + 600)),
+    'no iat, exp - now over ES_JWT_MAX_TTL_SECONDS' => hs(claims(tenant_id => $TA, iat => undef, exp => time() + 7300)),
     'not yet valid (nbf+120s)' => hs(claims(tenant_id => $TA, nbf => time() + 120)),
     'wrong audience'       => hs(claims(tenant_id => $TA, aud => 'other-api')),
     'no audience'          => hs(claims(tenant_id => $TA, aud => undef)),
@@ -48,6 +51,10 @@ my ($TB) = area_tenant('B');
   (my $tampered = $rs) =~ s/^([^.]+)\.([^.]+)\./$1 . '.' . b64u($json->encode(claims(tenant_id => $TB))) . '.'/e;
   ($s) = req(GET => '/api/v1/streams/order-1', token => $tampered);
   is($s, 401, 'RS256 with swapped payload: 401');
+  ($s) = req(GET => '/api/v1/events', token => hs(claims(tenant_id => $TA, iat => undef, exp => time() + 7000)));
+  is($s, 200, 'no iat, exp - now within ES_JWT_MAX_TTL_SECONDS: 200');
+  ($s, $b, $r) = req(GET => '/api/v1/events', base => $URL_EC, token => es(claims(tenant_id => $TA, aud => undef, iss => undef, exp => undef)));
+  ok($s == 401 && err_code($b) eq 'invalid_token', 'ES256 token without exp: 401 invalid_token');
   ($s) = req(GET => '/api/v1/events', token => hs(claims(tenant_id => $TA, exp => time() - 10)));
   is($s, 200, 'expired 10 s ago is inside the 30 s leeway: 200');
   ($s, $b) = req(GET => '/api/v1/events', token => $ADMIN);

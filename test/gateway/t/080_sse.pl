@@ -23,6 +23,9 @@ my $last_pos_a;
   $last_pos_a = $b->{events}[-1]{position};
 }
 
+sub sse_gauge { my ($v) = $http->get("$URL/metrics")->{content} =~ /^es_gateway_sse_subscribers (\d+)$/m; $v }
+my $gauge0 = sse_gauge() // -1;
+
 # ---------- live subscription (SSE) ----------
 {
   my $s = IO::Socket::INET->new(PeerAddr => $host, PeerPort => $port, Timeout => 10 * $SLOW);
@@ -33,6 +36,7 @@ my $last_pos_a;
       if (select($rin, undef, undef, 0.1)) { my $r = sysread($s, my $chunk, 65536); last unless $r; $buf .= $chunk } }
     $buf =~ $re };
   ok($read_until->(qr/\r\n\r\n/, 5 * $SLOW) && $buf =~ m{^HTTP/1\.1 200} && $buf =~ m{Content-Type: text/event-stream}i, 'SSE: 200 text/event-stream');
+  is(sse_gauge(), $gauge0 + 1, 'es_gateway_sse_subscribers counts the subscription while it is connected');
   # B writes first, then A: A's subscriber must see A's event and never B's
   req(POST => '/api/v1/commands/execute', token => $TOKB, body => append_cmd('secret-2', [[SecretB => {}]]));
   my $t0 = time;
@@ -45,6 +49,9 @@ my $last_pos_a;
   ok($buf !~ /^id: (\d+)\n/m || $1 > $last_pos_a, 'SSE: resumes after Last-Event-ID');
   ok($read_until->(qr/^: heartbeat/m, 3 * $SLOW), 'SSE: heartbeat comment');
   close $s;
+  my $dl = time + 5 * $SLOW; my $g;
+  do { select(undef, undef, undef, 0.1); $g = sse_gauge() } while (($g // -1) != $gauge0 && time < $dl);
+  is($g, $gauge0, 'es_gateway_sse_subscribers drops back when the subscriber disconnects');
   ($st) = raw("GET /api/v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer $TOKA\r\nAccept: text/event-stream\r\nLast-Event-ID: nope\r\nConnection: close\r\n\r\n");
   is($st, 400, 'SSE: malformed Last-Event-ID: 400');
 }

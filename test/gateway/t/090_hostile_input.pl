@@ -67,4 +67,32 @@ my ($ta, $TOKA) = area_tenant('hostile');
   is($fivexx, 0, 'no request so far answered 5xx');
 }
 
+# ---------- request targets and versions civetweb handles before the gateway ----------
+# "*" and absolute-form targets: civetweb 1.15 closes without a word; the
+# gateway's connection_close hook answers 400 (contract error JSON)
+{
+  my $json_error = sub { my ($resp, $code) = @_;
+    my ($body) = $resp =~ /\r\n\r\n(.*)\z/s; my $e = eval { $json->decode($body // '') };
+    ref $e eq 'HASH' && ref $e->{error} eq 'HASH' && ($e->{error}{code} // '') eq $code
+      && defined $e->{error}{message} && $resp =~ m{\r\nContent-Type: application/json\r\n}i };
+  for my $case (['GET * HTTP/1.1', 'GET *'], ['OPTIONS * HTTP/1.1', 'OPTIONS *'],
+                ['GET http://host/api/v1/events HTTP/1.1', 'absolute-form target'],
+                ["GET http://127.0.0.1:$port/health HTTP/1.1", 'absolute-form target naming this server'],
+                ['GET https://host:8443/x HTTP/1.1', 'absolute-form https target with a port']) {
+    my ($s, $resp) = raw("$case->[0]\r\nHost: x\r\n\r\n");
+    is($s, 400, "$case->[1]: 400, not a closed connection");
+    ok($json_error->($resp, 'malformed_request'), "... error JSON malformed_request");
+  }
+  my ($s, $resp) = raw("GET /health/live HTTP/1.1\r\nHost: x\r\n\r\nGET * HTTP/1.1\r\nHost: x\r\n\r\n");
+  ok($resp =~ m{^HTTP/1\.1 200 .*\r\n\r\n\{"status":"ok"\}HTTP/1\.1 400 }s, 'GET * after a keep-alive request: 200, then 400');
+  for my $v ('HTTP/2.0', 'HTTP/9.9') {
+    ($s, $resp) = raw("GET /health $v\r\nHost: x\r\n\r\n");
+    is($s, 505, "$v request line: 505");
+    ok($json_error->($resp, 'http_version_not_supported'), '... error JSON http_version_not_supported');
+    ok($resp =~ m{^HTTP/1\.1 505 HTTP Version Not Supported\r\n}, '... with its reason phrase');
+  }
+  ($s) = req(GET => '/health');
+  is($s, 200, 'gateway healthy after the odd request lines');
+}
+
 done();

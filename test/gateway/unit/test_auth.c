@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "auth.h"
+#include "token.h"
 #include "util.h"
 
 #define SECRET "0123456789abcdef0123456789abcdef-test"
@@ -461,6 +462,103 @@ test_exp_nbf(void **state)
 	free(t);
 }
 
+/* exp required (ES_JWT_REQUIRE_EXP) and the maximum lifetime
+ * (ES_JWT_MAX_TTL_SECONDS): exp - iat, or exp - now without iat */
+static void
+test_exp_required_and_ttl(void **state)
+{
+	es_auth_options o = {.hs_secret = SECRET, .leeway_seconds = 30};
+	es_auth		   *strict, *lax;
+	char			err[256] = "";
+	char			payload[512];
+	char		   *t;
+
+	(void) state;
+	o.require_exp = 1;
+	o.max_ttl_seconds = 3600;
+	strict = es_auth_new(&o, err, sizeof(err));
+	o.require_exp = 0;
+	o.max_ttl_seconds = 0;
+	lax = es_auth_new(&o, err, sizeof(err));
+	assert_non_null(strict);
+	assert_non_null(lax);
+
+	t = hs_token("{\"tenant_id\":\"a\"}");
+	assert_false(verify(strict, t, now, NULL)); /* no exp: refused */
+	assert_true(verify(lax, t, now, NULL));		/* ES_JWT_REQUIRE_EXP=false */
+	free(t);
+	snprintf(payload, sizeof(payload), "{\"tenant_id\":\"a\",\"iat\":%ld,\"exp\":%ld}",
+			 (long) now, (long) now + 3600);
+	t = hs_token(payload);
+	assert_true(verify(strict, t, now, NULL)); /* lifetime exactly the max */
+	free(t);
+	snprintf(payload, sizeof(payload), "{\"tenant_id\":\"a\",\"iat\":%ld,\"exp\":%ld}",
+			 (long) now - 7200, (long) now + 60);
+	t = hs_token(payload);
+	assert_false(verify(strict, t, now, NULL)); /* exp - iat = 2 h 1 min */
+	assert_true(verify(lax, t, now, NULL));
+	free(t);
+	snprintf(payload, sizeof(payload), "{\"tenant_id\":\"a\",\"exp\":%ld}",
+			 (long) now + 3601);
+	t = hs_token(payload);
+	assert_false(verify(strict, t, now, NULL)); /* no iat: exp - now > max */
+	free(t);
+	snprintf(payload, sizeof(payload), "{\"tenant_id\":\"a\",\"exp\":%ld}",
+			 (long) now + 600);
+	t = hs_token(payload);
+	assert_true(verify(strict, t, now, NULL)); /* no iat: exp - now <= max */
+	free(t);
+	snprintf(payload, sizeof(payload),
+			 "{\"tenant_id\":\"a\",\"iat\":\"x\",\"exp\":%ld}", (long) now + 600);
+	t = hs_token(payload);
+	assert_false(verify(strict, t, now, NULL)); /* non-numeric iat refused */
+	free(t);
+	es_auth_free(strict);
+	es_auth_free(lax);
+}
+
+/* es-gateway token: the signer's tokens verify; ttl parsing */
+static void
+test_token_subcommand_parts(void **state)
+{
+	char	  payload[256];
+	char	 *t;
+	es_claims c;
+	long long ttl = 0;
+
+	(void) state;
+	snprintf(payload, sizeof(payload),
+			 "{\"tenant_id\":\"acme\",\"roles\":[\"admin\"],\"iat\":%ld,\"exp\":%ld}",
+			 (long) now, (long) now + 3600);
+	t = es_jwt_sign_hs256(SECRET, payload);
+	assert_non_null(t);
+	assert_true(verify(hs, t, now, &c)); /* minted token verifies */
+	assert_string_equal(c.tenant_id, "acme");
+	assert_int_equal(c.is_admin, 1);
+	es_claims_free(&c);
+	assert_false(verify(hs, t, now + 3700, NULL)); /* and expires */
+	free(t);
+	t = es_jwt_sign_hs256("another-secret-of-at-least-32-bytes!!", payload);
+	assert_false(verify(hs, t, now, NULL)); /* other secret: refused */
+	free(t);
+
+	assert_int_equal(es_parse_ttl("1h", &ttl), ES_OK);
+	assert_int_equal(ttl, 3600);
+	assert_int_equal(es_parse_ttl("90", &ttl), ES_OK);
+	assert_int_equal(ttl, 90);
+	assert_int_equal(es_parse_ttl("30m", &ttl), ES_OK);
+	assert_int_equal(ttl, 1800);
+	assert_int_equal(es_parse_ttl("2d", &ttl), ES_OK);
+	assert_int_equal(ttl, 172800);
+	assert_int_equal(es_parse_ttl("0", &ttl), ES_FAIL);
+	assert_int_equal(es_parse_ttl("-1h", &ttl), ES_FAIL);
+	assert_int_equal(es_parse_ttl("1y", &ttl), ES_FAIL);
+	assert_int_equal(es_parse_ttl("1hh", &ttl), ES_FAIL);
+	assert_int_equal(es_parse_ttl("", &ttl), ES_FAIL);
+	assert_int_equal(es_parse_ttl("367d", &ttl), ES_FAIL);
+	assert_int_equal(es_parse_ttl("99999999999999999999h", &ttl), ES_FAIL);
+}
+
 /* aud / iss */
 static void
 test_aud_iss(void **state)
@@ -613,6 +711,8 @@ main(void)
 		cmocka_unit_test(test_alg_confusion),
 		cmocka_unit_test(test_kid),
 		cmocka_unit_test(test_exp_nbf),
+		cmocka_unit_test(test_exp_required_and_ttl),
+		cmocka_unit_test(test_token_subcommand_parts),
 		cmocka_unit_test(test_aud_iss),
 		cmocka_unit_test(test_claims_shape),
 		cmocka_unit_test(test_malformed_tokens),

@@ -198,6 +198,9 @@ test_dump_masks_secrets(void **state)
 																	  set */
 	assert_non_null(strstr(buf, "ES_POOL_SIZE=16\n")); /* dump shows env values
 														*/
+	/* token lifetime rules: exp required by default, no maximum TTL */
+	assert_non_null(strstr(buf, "ES_JWT_REQUIRE_EXP=true\n"));
+	assert_non_null(strstr(buf, "ES_JWT_MAX_TTL_SECONDS=0\n"));
 	/* dump shows YAML values */
 	assert_non_null(
 		strstr(buf, "resilience.circuit_breakers.event_store.failure_threshold=7\n"));

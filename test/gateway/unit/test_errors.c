@@ -43,7 +43,12 @@ test_sqlstate_es_codes(void **state)
 	check("ES422", "invalid event", "{\"reason\": \"invalid_event\"}", 422,
 		  "invalid_content");
 	check("ES423", "tenant suspended", NULL, 423, "tenant_suspended");
-	check("ES429", "too many events", NULL, 429, "limit_exceeded");
+	/* size limits are 413 (not worth retrying); 429 stays for rate limits */
+	check("ES413", "too many events", "{\"reason\": \"batch_too_large\", \"max\": 1000}",
+		  413, "payload_too_large");
+	check("ES413", "events[0] is too large",
+		  "{\"reason\": \"event_too_large\"}", 413, "payload_too_large");
+	check("ES429", "rate limited", NULL, 429, "limit_exceeded");
 	check("ES500", "odd", NULL, 503, "unavailable");
 	check("ES504", "odd", NULL, 504, "timeout");
 }
@@ -173,6 +178,8 @@ test_error_set_and_codes(void **state)
 													   */
 	assert_string_equal(e.message, "too big 5");	  /* formatted message */
 	es_error_clear(&e);
+	/* civetweb's 505 (HTTP/2.0, HTTP/9.9 request lines) has its own code */
+	assert_string_equal(es_error_code_for_status(505), "http_version_not_supported");
 	assert_string_equal(es_error_code_for_status(415), "unsupported_media_type");
 }
 

@@ -1,6 +1,7 @@
 /* test_metrics.c - Prometheus text: names, labels, histogram buckets. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -86,6 +87,38 @@ test_reset(void **state)
 	es_buf_free(&b);
 }
 
+/* process_* from /proc/self, build info, the SSE gauge */
+static void
+test_process_and_gauges(void **state)
+{
+	es_buf		b;
+	const char *p;
+	double		start;
+
+	(void) state;
+	es_buf_init(&b);
+	es_metrics_render_sse(&b, 3);
+	es_metrics_render_process(&b, "9.8.7");
+	assert_non_null(b.data);
+	assert_non_null(
+		strstr(b.data, "# TYPE es_gateway_sse_subscribers gauge\nes_gateway_sse_subscribers 3\n"));
+	assert_non_null(strstr(b.data, "# TYPE process_cpu_seconds_total counter\n"));
+	assert_non_null(strstr(b.data, "\nprocess_resident_memory_bytes "));
+	assert_non_null(strstr(b.data, "\nprocess_virtual_memory_bytes "));
+	assert_non_null(strstr(b.data, "\nprocess_open_fds "));
+	assert_non_null(strstr(b.data, "\nprocess_max_fds "));
+	assert_non_null(strstr(b.data, "es_gateway_build_info{version=\"9.8.7\"} 1\n"));
+	/* the start time is this process's: within the last hour */
+	p = strstr(b.data, "\nprocess_start_time_seconds ");
+	assert_non_null(p);
+	start = strtod(p + strlen("\nprocess_start_time_seconds "), NULL);
+	assert_true(start <= (double) time(NULL) + 1 && start > (double) time(NULL) - 3600);
+	/* resident memory is above 0 and below virtual */
+	p = strstr(b.data, "\nprocess_resident_memory_bytes ");
+	assert_true(strtod(p + strlen("\nprocess_resident_memory_bytes "), NULL) > 0);
+	es_buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -93,6 +126,7 @@ main(void)
 		cmocka_unit_test(test_render),
 		cmocka_unit_test(test_label_escaping),
 		cmocka_unit_test(test_reset),
+		cmocka_unit_test(test_process_and_gauges),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
