@@ -24,22 +24,7 @@ use E2E;
   like_ct($r, qr{^text/plain}, '/metrics is text/plain');
   ok($r->{content} =~ /^db_pool_size 4$/m, 'db_pool_size gauge reports ES_POOL_SIZE');
   ok($r->{content} =~ /^circuit_breaker_state\{service="event_store"\} 0$/m, 'circuit_breaker_state event_store 0');
-# operations endpoints
-{
-  my ($s, $b, $r) = req(GET => '/health');
-  is($s, 200, 'GET /health 200');
-  is($b->{status}, 'ok', '/health status ok');
-  ok(exists $b->{circuit_breakers}, '/health reports breaker states');
-  ($s) = req(GET => '/health/live');  is($s, 200, 'GET /health/live 200');
-  ($s) = req(GET => '/health/ready'); is($s, 200, 'GET /health/ready 200');
-  ($s, $b, $r) = req(GET => '/metrics');
-  is($s, 200, 'GET /metrics 200');
-  like_ct($r, qr{^text/plain}, '/metrics is text/plain');
-  ok($r->{content} =~ /^db_pool_size 4$/m, 'db_pool_size gauge reports ES_POOL_SIZE');
-  ok($r->{content} =~ /^circuit_breaker_state\{service="event_store"\} 0$/m, 'circuit_breaker_state event_store 0');
-<<<<<<< HEAD
   sub is_deeply_empty { my ($v, $d) = @_; ok(ref $v eq 'ARRAY' && !@$v, $d) }
-=======
   for my $m (qw(process_cpu_seconds_total process_resident_memory_bytes process_virtual_memory_bytes
                 process_open_fds process_max_fds process_start_time_seconds)) {
     ok($r->{content} =~ /^# TYPE $m (gauge|counter)\n$m [0-9.e+]+$/m && $r->{content} =~ /^$m ([0-9.e+]+)$/m && $1 > 0, "/metrics has $m > 0");

@@ -100,6 +100,8 @@ sub record {
 sub record_raw {
   my ($bytes, $resp) = @_;
   my ($method, $target) = $bytes =~ m{^([A-Z]+) (\S+) HTTP/1\.[01]\r\n} or return;
+  # "*" and absolute-form targets are never routed: record them as no route
+  $target = '/*not-origin-form*' unless $target =~ m{^/};
   my ($st) = $resp =~ m{^HTTP/1\.[01] (\d{3})} or return;
   my $he = index($resp, "\r\n\r\n"); return if $he < 0;
   my $head = substr($resp, 0, $he);
