@@ -268,18 +268,11 @@ check_event_part(Jsonb *part, int index, const char *field, int64 *bytes)
 	pfree(text);
 }
 
-/*
- * Validate an es_append batch and return its events.
- *
- * events must be a non-empty JSON array of event objects
- * {"type", "data", "metadata"?, "id"?}; anything else is ES422 naming the
- * element, a batch or event over the limits is ES413.
- */
-EsEventInput *
-es_parse_events(Jsonb *events, int *nevents)
+/* The batch itself: a non-empty array within es_saas.max_batch_events. */
+static int
+check_batch(Jsonb *events)
 {
-	EsEventInput *result;
-	int			  n;
+	int n;
 
 	if (events == NULL || !JB_ROOT_IS_ARRAY(events) || JB_ROOT_IS_SCALAR(events))
 		raise_not_a_batch();
@@ -294,88 +287,110 @@ es_parse_events(Jsonb *events, int *nevents)
 									   "actual", n),
 						   "too many events in one append: %d (limit %d)", n,
 						   es_max_batch_events);
+	return n;
+}
 
-	result = palloc0(sizeof(EsEventInput) * n);
-	for (int i = 0; i < n; i++)
+/* Refuse unknown keys: a misspelt "metdata" must not vanish. */
+static void
+check_event_keys(Jsonb *obj, int index)
+{
+	JsonbIterator	  *it = JsonbIteratorInit(&obj->root);
+	JsonbValue		   v;
+	JsonbIteratorToken tok;
+
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
 	{
-		JsonbValue	  *elem = getIthJsonbValueFromContainer(&events->root, i);
-		Jsonb		  *obj;
-		JsonbIterator *it;
-		JsonbValue	   v;
-		JsonbIteratorToken tok;
-		JsonbValue		  *field;
-		int64			   bytes = 0;
+		bool known = false;
 
-		if (elem->type != jbvBinary || !JsonContainerIsObject(elem->val.binary.data))
-			event_error(i, "", "must be a JSON object");
-		obj = JsonbValueToJsonb(elem);
-
-		/* refuse unknown keys: a misspelt "metdata" must not vanish */
-		it = JsonbIteratorInit(&obj->root);
-		while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
-		{
-			bool known = false;
-
-			if (tok != WJB_KEY)
-				continue;
-			for (size_t k = 0; k < lengthof(event_keys); k++)
-				if ((size_t) v.val.string.len == strlen(event_keys[k]) &&
-					memcmp(v.val.string.val, event_keys[k], v.val.string.len) == 0)
-					known = true;
-			if (!known)
-				event_error(i, pnstrdup(v.val.string.val, v.val.string.len),
-							"is not an event field (type, data, metadata, id)");
-		}
-
-		field = es_jsonb_field(obj, "type");
-		if (field == NULL || field->type != jbvString ||
-			field->val.string.len < 1 || field->val.string.len > ES_MAX_TYPE_LEN)
-			event_error(i, "type", "must be a string of 1 to 255 bytes");
-		result[i].type = pnstrdup(field->val.string.val, field->val.string.len);
-		if (has_control_chars(result[i].type, field->val.string.len))
-			event_error(i, "type", "must not contain control characters");
-
-		field = es_jsonb_field(obj, "data");
-		if (field == NULL)
-			event_error(i, "data", "is required (any JSON value)");
-		result[i].data = JsonbValueToJsonb(field);
-		check_event_part(result[i].data, i, "data", &bytes);
-
-		field = es_jsonb_field(obj, "metadata");
-		if (field == NULL || field->type == jbvNull)
-			result[i].metadata = NULL;
-		else if (field->type != jbvBinary ||
-				 !JsonContainerIsObject(field->val.binary.data))
-			event_error(i, "metadata", "must be a JSON object");
-		else
-		{
-			result[i].metadata = JsonbValueToJsonb(field);
-			check_event_part(result[i].metadata, i, "metadata", &bytes);
-		}
-
-		if (bytes > es_max_event_bytes)
-			es_raise_too_large("event_too_large",
-							   es_fact_int(es_fact_int(es_fact_str(es_fact_int(es_facts(), "index", i),
-																   "limit", "es_saas.max_event_bytes"),
-													   "max", es_max_event_bytes),
-										   "actual", bytes),
-							   "events[%d] is too large: " INT64_FORMAT
-							   " bytes (limit %d)",
-							   i, bytes, es_max_event_bytes);
-
-		field = es_jsonb_field(obj, "id");
-		if (field != NULL && field->type != jbvNull)
-		{
-			char *idtext;
-
-			if (field->type != jbvString)
-				event_error(i, "id", "must be a UUID string");
-			idtext = pnstrdup(field->val.string.val, field->val.string.len);
-			if (!es_parse_uuid(idtext, &result[i].id))
-				event_error(i, "id", "must be a UUID string");
-			result[i].id_given = true;
-		}
+		if (tok != WJB_KEY)
+			continue;
+		for (size_t k = 0; k < lengthof(event_keys); k++)
+			if ((size_t) v.val.string.len == strlen(event_keys[k]) &&
+				memcmp(v.val.string.val, event_keys[k], v.val.string.len) == 0)
+				known = true;
+		if (!known)
+			event_error(index, pnstrdup(v.val.string.val, v.val.string.len),
+						"is not an event field (type, data, metadata, id)");
 	}
+}
+
+/* One event object of the batch into *out; ES422/ES413 naming its index. */
+static void
+parse_event(JsonbValue *elem, int i, EsEventInput *out)
+{
+	Jsonb	   *obj;
+	JsonbValue *field;
+	int64		bytes = 0;
+
+	if (elem->type != jbvBinary || !JsonContainerIsObject(elem->val.binary.data))
+		event_error(i, "", "must be a JSON object");
+	obj = JsonbValueToJsonb(elem);
+	check_event_keys(obj, i);
+
+	field = es_jsonb_field(obj, "type");
+	if (field == NULL || field->type != jbvString ||
+		field->val.string.len < 1 || field->val.string.len > ES_MAX_TYPE_LEN)
+		event_error(i, "type", "must be a string of 1 to 255 bytes");
+	out->type = pnstrdup(field->val.string.val, field->val.string.len);
+	if (has_control_chars(out->type, field->val.string.len))
+		event_error(i, "type", "must not contain control characters");
+
+	field = es_jsonb_field(obj, "data");
+	if (field == NULL)
+		event_error(i, "data", "is required (any JSON value)");
+	out->data = JsonbValueToJsonb(field);
+	check_event_part(out->data, i, "data", &bytes);
+
+	field = es_jsonb_field(obj, "metadata");
+	if (field == NULL || field->type == jbvNull)
+		out->metadata = NULL;
+	else if (field->type != jbvBinary ||
+			 !JsonContainerIsObject(field->val.binary.data))
+		event_error(i, "metadata", "must be a JSON object");
+	else
+	{
+		out->metadata = JsonbValueToJsonb(field);
+		check_event_part(out->metadata, i, "metadata", &bytes);
+	}
+
+	if (bytes > es_max_event_bytes)
+		es_raise_too_large("event_too_large",
+						   es_fact_int(es_fact_int(es_fact_str(es_fact_int(es_facts(), "index", i),
+															   "limit", "es_saas.max_event_bytes"),
+												   "max", es_max_event_bytes),
+									   "actual", bytes),
+						   "events[%d] is too large: " INT64_FORMAT " bytes (limit %d)",
+						   i, bytes, es_max_event_bytes);
+
+	field = es_jsonb_field(obj, "id");
+	if (field != NULL && field->type != jbvNull)
+	{
+		char *idtext;
+
+		if (field->type != jbvString)
+			event_error(i, "id", "must be a UUID string");
+		idtext = pnstrdup(field->val.string.val, field->val.string.len);
+		if (!es_parse_uuid(idtext, &out->id))
+			event_error(i, "id", "must be a UUID string");
+		out->id_given = true;
+	}
+}
+
+/*
+ * Validate an es_append batch and return its events.
+ *
+ * events must be a non-empty JSON array of event objects
+ * {"type", "data", "metadata"?, "id"?}; anything else is ES422 naming the
+ * element, a batch or event over the limits is ES413.
+ */
+EsEventInput *
+es_parse_events(Jsonb *events, int *nevents)
+{
+	int			  n = check_batch(events);
+	EsEventInput *result = palloc0(sizeof(EsEventInput) * n);
+
+	for (int i = 0; i < n; i++)
+		parse_event(getIthJsonbValueFromContainer(&events->root, i), i, &result[i]);
 	*nevents = n;
 	return result;
 }
