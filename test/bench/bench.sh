@@ -22,11 +22,13 @@
 #   BENCH_STREAM_EVENTS=10                     events per loaded stream
 #   BENCH_DURATION=3 BENCH_REPEAT=15           seconds per pgbench run, runs per figure
 #                                              (short runs: a pair shares the VM's fsync latency)
-#   BENCH_CLIENTS="1 4 16"                     clients of point 1
+#   BENCH_CLIENTS="1 4 16 64"                  clients of point 1 (100 tenants)
+#   BENCH_HOT_CLIENTS="1 4 16 64"              clients of point 1h (one tenant, 10,000 streams:
+#                                              the biggest tenant with many writers)
 #   BENCH_BATCH_CLIENTS="1 4"                  clients of point 2
 #   BENCH_READ_CLIENTS="1 4"                   clients of point 3
 #   BENCH_BIG_CLIENTS="1 4 16"                 clients of point 4
-#   BENCH_POINTS="1 2 3 4"                     which points to run
+#   BENCH_POINTS="1 1h 2 3 4"                  which points to run
 #   BENCH_KEEP=1                               keep the cluster's data directory
 #   BENCH_SYNCHRONOUS_COMMIT=off               no commit flush: figures show CPU cost only
 #   BENCH_RESULTS=FILE                         where to write the table (default results.md)
@@ -45,7 +47,8 @@ TENANTS=${BENCH_TENANTS:-10000}
 STREAM_EVENTS=${BENCH_STREAM_EVENTS:-10}
 DURATION=${BENCH_DURATION:-3}
 REPEAT=${BENCH_REPEAT:-15}
-CLIENTS=${BENCH_CLIENTS:-1 4 16}
+CLIENTS=${BENCH_CLIENTS:-1 4 16 64}
+HOT_CLIENTS=${BENCH_HOT_CLIENTS:-1 4 16 64}
 BATCH_CLIENTS=${BENCH_BATCH_CLIENTS:-1 4}
 READ_CLIENTS=${BENCH_READ_CLIENTS:-1 4}
 BIG_CLIENTS=${BENCH_BIG_CLIENTS:-1 4 16}
@@ -159,12 +162,21 @@ measure() {
 }
 
 small=(-D tmin=1 -D tmax=$SMALL_TENANTS -D smax=10000)
+hot=(-D tmin=1 -D tmax=1 -D smax=10000)
 
-want() { [[ " ${BENCH_POINTS:-1 2 3 4} " == *" $1 "* ]]; }
+want() { [[ " ${BENCH_POINTS:-1 1h 2 3 4} " == *" $1 "* ]]; }
 
-# 1. single-event appends
+# targets: fsync'd commits / CPU only (synchronous_commit=off)
+if [ "$SYNC_COMMIT" = off ]; then t_spread=0.75 t_hot=0.75; else t_spread=0.90 t_hot=0.85; fi
+
+# 1. single-event appends over 100 tenants
 want 1 && for c in $CLIENTS; do
-	measure "1. append 1 event (tx/s)" "$c" 1 0.85 "$here/raw_insert_1.sql" "$here/append_1.sql" "${small[@]}"
+	measure "1. append 1 event, 100 tenants (tx/s)" "$c" 1 "$t_spread" "$here/raw_insert_1.sql" "$here/append_1.sql" "${small[@]}"
+done
+
+# 1h. the same on one tenant: every writer allocates positions of the same log
+want 1h && for c in $HOT_CLIENTS; do
+	measure "1h. append 1 event, one tenant (tx/s)" "$c" 1 "$t_hot" "$here/raw_insert_1.sql" "$here/append_1.sql" "${hot[@]}"
 done
 
 # 2. 100-event batches

@@ -4,8 +4,11 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 root=$(pwd)
 rc=0
-echo "=== event store (issue: core extension)"
+echo "=== event store, fsync'd commits"
 bash test/bench/bench.sh || rc=1
+echo "=== event store, synchronous_commit=off (CPU only): appends over 100 tenants and on one tenant"
+BENCH_SYNCHRONOUS_COMMIT=off BENCH_POINTS="1 1h" BENCH_RESULTS=test/bench/results_cpu.md \
+	bash test/bench/bench.sh || rc=1
 echo "=== instructions per append (callgrind; repeatable, unlike tx/s)"
 bash test/bench/callgrind_append.sh "$(pg_config --pkglibdir)/es_saas.so" || rc=1
 echo "=== CQRS runtime"
