@@ -76,9 +76,13 @@ like($err, qr/40001.*could not allocate a log position/s, '... with a serializat
 is(append('t1', 'after'), '12', 'the retry appends after the foreign row');
 is(sql(q{SELECT count(*) FROM es_read_stream('t1', 'after', 1, 10)}), '1', 'nothing of the failed append stored');
 
-# 4. a purged tenant starts again at position 1
+# 4. a purged (or rolled-back) tenant starts again at position 1
 sql(q{SELECT es_delete_tenant('t2'); SELECT es_create_tenant('t2')});
 is(append('t2', 'again'), '1', 're-created tenant starts at position 1');
+# ... and so does a tenant whose first creation rolled back with its appends
+sql(q{BEGIN; SELECT es_create_tenant('rb'); SELECT es_append('rb', 's', NULL, '[{"type":"Lost","data":{}}]'); ROLLBACK;});
+sql(q{SELECT es_create_tenant('rb')});
+is(append('rb', 's'), '1', 'tenant created again after a rollback starts at position 1');
 
 # 5. concurrent appenders on 4 tenants: unique positions, no gaps without aborts
 sql(q{SELECT es_create_tenant('c' || i) FROM generate_series(0, 3) i});
