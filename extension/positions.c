@@ -19,16 +19,14 @@
  *	(B) every position <= bound that may still commit has its row in the
  *		index when the scan reaches it.
  *
- * Without es_saas preloaded (the log lock):
- *
- * 1. An appender takes the tenant's log lock, finds the highest position
- *	  whose row is visible to a dirty snapshot (committed or in progress;
- *	  aborted rows are invisible), inserts its rows at max + 1 onwards,
- *	  and releases the lock at once: the lock covers the insertion, never
- *	  the commit flush.  A reader takes the same lock to read that maximum,
- *	  so (B) holds.  A number is handed out again only if every row at or
- *	  above it aborted, and no reader returned a position at or above an
- *	  in-progress or aborted row, so a reused number was never seen.
+ * Without es_saas preloaded, an appender takes the tenant's log lock, finds
+ * the highest position whose row is visible to a dirty snapshot
+ * (committed or in progress; aborted rows are invisible), inserts its rows
+ * at max + 1 onwards, and releases the lock at once: the lock covers the
+ * insertion, never the commit flush.  A reader takes the same lock to read
+ * that maximum, so (B) holds.  A number is handed out again only if every
+ * row at or above it aborted, and no reader returned a position at or
+ * above an in-progress or aborted row, so a reused number was never seen.
  *
  * With es_saas preloaded (position_cache.c), no writer waits for another
  * writer of the tenant, only for the same stream (the stream lock):
@@ -42,33 +40,35 @@
  *	  so a counter never hands out a number twice; an aborted reservation
  *	  is a hole forever.
  *
- * 2. Bound: a reader reads the counter c (with the epoch, rule 4), then a
- *	  barrier, then every slot: bound = min(c, lowest low of the tenant) - 1.
- *	  Why (B): take p <= bound < c that may still commit and whose row is
- *	  not in the index.  p was reserved by a fetch-add that happens before
- *	  the read of c: on this counter (it only grows by fetch-add), or on a
- *	  removed one whose live reservations the rebuild of this counter saw
- *	  in their slots (rule 3).  The slot was published before that
- *	  fetch-add, so the reader, reading slots after c behind a barrier,
- *	  sees it or a later state of it: cleared, hence p's row is in the
- *	  index or can never commit; reused, hence cleared before.  Had
- *	  it seen the slot, low <= p would put the bound below p.  A writer
- *	  that publishes after the slot scan takes its fetch-add after the read
- *	  of c, so it gets a position >= c > bound.  A torn read of a slot
- *	  (low of one reservation, tag of the next) only lowers some bound.
+ * 2. Bound: a reader reads the counter c (with the epoch, rule 4), then
+ *	  a barrier, then every slot: bound = min(c, lowest low of the tenant)
+ *	  - 1.  Why (B): take p <= bound < c that may still commit and whose row
+ *	  is not in the index.  p was reserved by a fetch-add that happens before
+ *	  the read of c: on this counter (it only grows by fetch-add, so the
+ *	  fetch-add that moved it past p came before), or on a removed one whose
+ *	  live reservations the rebuild of this counter saw in their slots (rule
+ *	  3); a p that was dead at that rebuild can only be handed out again by
+ *	  a later rebuild (rule 4).  The slot was published before that
+ *	  fetch-add, so the reader, reading slots after c behind a barrier, sees
+ *	  it or a later state of it: cleared, hence p's row is in the index or
+ *	  can never commit; reused, hence cleared before.  Had it seen the slot,
+ *	  low <= p would put the bound below p.  A writer that publishes after
+ *	  the slot scan takes its fetch-add after the read of c, so it gets a
+ *	  position >= c > bound.  A torn read of a slot (low of one reservation,
+ *	  tag of the next) only lowers some bound.
  *
  * 3. Rebuild: a missing counter (never built, evicted when the table is
- *	  full, forgotten by a purge or a foreign row) is rebuilt under the
- *	  tenant's log lock, the only place it is still taken: first the ends
- *	  of the tenant's live slots (every reservation from a removed counter
- *	  recorded its end before the removal, which needs the partition lock
- *	  exclusively), then the index maximum over non-aborted rows (slots
- *	  cleared before the slot scan have their rows in it), next = one past
- *	  both.  So it never hands out a number that a live reservation or a
- *	  non-aborted row holds; it may hand out again numbers above all of
- *	  them (aborted holes at the top).  A foreign row (not written by
- *	  es_append) that a counter collides with gives 40001 and forgets the
- *	  counter; the retry rebuilds above the row.
+ *	  full, forgotten by a purge, a new es_create_tenant or a foreign row)
+ *	  is rebuilt under the tenant's log lock, the only place it is still
+ *	  taken: first the ends of the tenant's live slots (every reservation
+ *	  from a removed counter recorded its end before the removal, which
+ *	  needs the partition lock exclusively), then the index maximum over
+ *	  non-aborted rows (slots cleared before the slot scan have their rows
+ *	  in it), next = one past both.  So it never hands out a number that a
+ *	  live reservation or a non-aborted row holds; it may hand out again
+ *	  numbers above all of them (aborted holes at the top).  A foreign row
+ *	  (not written by es_append) that a counter collides with gives 40001
+ *	  and forgets the counter; the retry rebuilds above the row.
  *
  * 4. Epoch: a reused number p is only a danger to a reader that read c > p
  *	  from the counter before the rebuild: after it, p and a later q > p
