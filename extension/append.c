@@ -9,8 +9,9 @@
  *	  one stream, so the version read after taking it is the truth and
  *	  versions stay contiguous.  Appends to other streams of the tenant
  *	  do not wait for it.
- *	- Positions come from positions.c under the tenant's log lock, held only
- *	  while the rows are inserted.
+ *	- Positions come from positions.c: reserved from the tenant's shared
+ *	  counter when es_saas is preloaded (no wait for other writers), else
+ *	  under the tenant's log lock; either way only until the rows are in.
  *	- The tenant state lock (share mode) keeps suspend/delete out until
  *	  commit.
  *
@@ -222,7 +223,10 @@ insert_events(const char *tenant, const char *stream, const char *category,
 	CommandCounterIncrement();
 }
 
-/* Insert under the log lock; a unique violation can only be a reused id. */
+/*
+ * Insert at reserved positions; a unique violation is a reused id or a
+ * foreign row in the way (40001, and the retry allocates past it).
+ */
 static void
 insert_with_positions(const char *tenant, const char *stream, int64 current,
 					  EsEventInput *events, int nevents, EsAppendResult *result)
@@ -231,7 +235,7 @@ insert_with_positions(const char *tenant, const char *stream, int64 current,
 	MemoryContext oldcxt = CurrentMemoryContext;
 	int64		  first_position;
 
-	first_position = es_log_begin_append(tenant);
+	first_position = es_log_begin_append(tenant, nevents);
 	PG_TRY();
 	{
 		insert_events(tenant, stream, category, events, nevents, current + 1,
@@ -241,6 +245,7 @@ insert_with_positions(const char *tenant, const char *stream, int64 current,
 	{
 		ErrorData *edata;
 
+		es_log_cancel_append();
 		MemoryContextSwitchTo(oldcxt);
 		edata = CopyErrorData();
 		if (edata->sqlerrcode != ERRCODE_UNIQUE_VIOLATION)
@@ -263,7 +268,7 @@ insert_with_positions(const char *tenant, const char *stream, int64 current,
 								 "an event id of this batch is already stored");
 	}
 	PG_END_TRY();
-	es_log_end_append(tenant, first_position + nevents);
+	es_log_end_append(tenant);
 
 	result->first_version = current + 1;
 	result->first_position = first_position;

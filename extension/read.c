@@ -72,7 +72,8 @@ tune_malloc_once(void)
  */
 static int
 scan_events(EsRel indexrel, ScanKey keys, int nkeys, Snapshot snapshot,
-			ScanDirection dir, int max_count, EsEventSink sink, void *arg)
+			const EsLogBound *bound, ScanDirection dir, int max_count,
+			EsEventSink sink, void *arg)
 {
 	Relation heap = table_open(es_relid(ES_REL_EVENTS), AccessShareLock);
 	Relation index = index_open(es_relid(indexrel), AccessShareLock);
@@ -87,6 +88,9 @@ scan_events(EsRel indexrel, ScanKey keys, int nkeys, Snapshot snapshot,
 	index_rescan(scan, keys, nkeys, NULL, 0);
 	while (count < max_count && index_getnext_slot(scan, dir, slot))
 	{
+		if (bound && !es_log_bound_holds(bound))
+			break; /* a counter was rebuilt: this row may follow a reused
+					  number */
 		if (snapshot->snapshot_type == SNAPSHOT_DIRTY &&
 			TransactionIdIsValid(snapshot->xmin))
 			break; /* in flight: later positions must wait */
@@ -132,7 +136,7 @@ es_scan_stream(const char *tenant, const char *stream, int64 from_version,
 	ScanKeyEntryInitialize(&keys[2], 0, 3, BTGreaterEqualStrategyNumber, InvalidOid,
 						   InvalidOid, F_INT8GE, Int64GetDatum(from_version));
 	index_close(index, AccessShareLock);
-	n = scan_events(ES_REL_EVENTS_STREAM_VERSION, keys, 3, snapshot,
+	n = scan_events(ES_REL_EVENTS_STREAM_VERSION, keys, 3, snapshot, NULL,
 					ForwardScanDirection, max_count, sink, arg);
 	UnregisterSnapshot(snapshot);
 	return n;
@@ -147,13 +151,13 @@ es_scan_log(const char *tenant, const char *category, int64 after_position,
 	ScanKeyData	 keys[4];
 	SnapshotData dirty;
 	int			 nkeys = 0;
-	int64		 bound;
+	EsLogBound	 bound;
 	AttrNumber	 posatt = category ? 3 : 2;
 
 	if (max_count == 0)
 		return 0;
-	bound = es_log_safe_bound(tenant);
-	if (bound <= after_position)
+	es_log_safe_bound(tenant, &bound);
+	if (bound.bound <= after_position)
 		return 0;
 
 	index = index_open(es_relid(indexrel), AccessShareLock);
@@ -163,13 +167,14 @@ es_scan_log(const char *tenant, const char *category, int64 after_position,
 	ScanKeyEntryInitialize(&keys[nkeys++], 0, posatt, BTGreaterStrategyNumber,
 						   InvalidOid, InvalidOid, F_INT8GT,
 						   Int64GetDatum(after_position));
-	ScanKeyEntryInitialize(&keys[nkeys++], 0, posatt, BTLessEqualStrategyNumber,
-						   InvalidOid, InvalidOid, F_INT8LE, Int64GetDatum(bound));
+	ScanKeyEntryInitialize(&keys[nkeys++], 0, posatt,
+						   BTLessEqualStrategyNumber, InvalidOid, InvalidOid,
+						   F_INT8LE, Int64GetDatum(bound.bound));
 	index_close(index, AccessShareLock);
 
 	InitDirtySnapshot(dirty);
-	return scan_events(indexrel, keys, nkeys, &dirty, ForwardScanDirection,
-					   max_count, sink, arg);
+	return scan_events(indexrel, keys, nkeys, &dirty, &bound,
+					   ForwardScanDirection, max_count, sink, arg);
 }
 
 /*

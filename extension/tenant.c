@@ -146,6 +146,8 @@ es_create_tenant(PG_FUNCTION_ARGS)
 	if (es_exec(plan, values, nulls, false, 0) == 0)
 		es_raise_conflict("tenant_exists", es_fact_str(es_facts(), "tenant", tenant),
 						  "tenant \"%s\" already exists", tenant);
+	/* a counter left by a rolled-back incarnation would start past 1 */
+	es_position_cache_forget(es_relid(ES_REL_EVENTS), tenant);
 	result = tenant_row_json(0);
 	es_call_end(&call);
 	PG_RETURN_JSONB_P(result);

@@ -89,9 +89,11 @@ SELECT is(regress_pgtap.value('regress_ga', $q$SELECT es_execute('regress-a',
 		'{"type":"append","id":"bbbbbbbb-0000-4000-8000-000000000001","stream":"order-7",
 		  "events":[{"type":"created","data":{"t":"a"}}]}')->>'stream'$q$),
 	'order-7', 'granted A: es_execute(A) with B''s command id runs in A (not B''s stored result)');
-SELECT is(regress_pgtap.value('regress_ga', $q$SELECT version || '/' || position FROM es_append('regress-a', 'shared-1', NULL,
+-- (a position after A's five: 6, or 7 with es_saas preloaded, where the
+-- rolled-back append above left 6 as a hole)
+SELECT is(regress_pgtap.value('regress_ga', $q$SELECT version || '/' || (position IN (6, 7)) FROM es_append('regress-a', 'shared-1', NULL,
 		'[{"type":"s","data":{"t":"a"},"id":"bbbbbbbb-0000-4000-8000-0000000000e1"}]')$q$),
-	'3/6', 'granted A: es_append(A) with an event id stored in B appends a new event (no replay of B''s batch)');
+	'3/true', 'granted A: es_append(A) with an event id stored in B appends a new event (no replay of B''s batch)');
 SELECT is(regress_pgtap.value('regress_gw', $q$SELECT es_get_command('regress-b', 'bbbbbbbb-0000-4000-8000-000000000001')->>'stream'$q$),
 	'order-3', 'es_gateway member: B''s stored command result is unchanged');
 

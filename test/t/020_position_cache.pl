@@ -1,6 +1,6 @@
 # The shared position cache (es_saas preloaded): positions stay contiguous
 # when the cache is far smaller than the number of tenants (it starts over
-# when full), a rolled-back append gives its positions back, rows
+# when full), a rolled-back append leaves holes (never reused), rows
 # written behind es_append's back make the next append fail with 40001 and
 # the retry succeed, a purged tenant starts again at position 1, and many
 # concurrent appenders over few tenants produce unique, gap-free positions.
@@ -46,11 +46,11 @@ is(sql(q{
 		FROM es_saas.events GROUP BY tenant_id) s
 	WHERE p = '{1,2,3}'}), '200', 'positions 1..3 in each of 200 tenants');
 
-# 2. an aborted append forgets its entry: the next append reuses the
-# numbers, as without the cache; a rolled-back savepoint likewise
+# 2. an aborted append leaves its positions as holes (the counter never
+# hands a number out twice); a rolled-back savepoint likewise
 is(append('t1', 'hole'), '4', 'appended at 4');
 sql(q{BEGIN; SELECT es_append('t1', 'hole', NULL, '[{"type":"Lost","data":{}},{"type":"Lost","data":{}}]'); ROLLBACK;});
-is(append('t1', 'hole'), '5', 'positions of a rolled-back append are handed out again');
+is(append('t1', 'hole'), '7', 'positions of a rolled-back append are not handed out again');
 is(sql(q{
 	BEGIN;
 	SELECT position FROM es_append('t1', 'hole', NULL, '[{"type":"Kept","data":{}}]');
@@ -58,27 +58,31 @@ is(sql(q{
 	SELECT position FROM es_append('t1', 'hole', NULL, '[{"type":"Lost","data":{}}]');
 	ROLLBACK TO a;
 	SELECT position FROM es_append('t1', 'hole', NULL, '[{"type":"Kept","data":{}}]');
-	COMMIT;}), "6\n7\n7", 'a rolled-back savepoint gives its position back');
+	COMMIT;}), "8\n9\n10", 'a rolled-back savepoint leaves a hole too');
 is(sql(q{SELECT string_agg(position::text, ',' ORDER BY position) FROM es_read_log('t1', 0, 100)}),
-	'1,2,3,4,5,6,7', 'the log is dense');
+	'1,2,3,4,7,8,10', 'holes only where appends rolled back');
 is(sql(q{SELECT string_agg(type, ',' ORDER BY version) FROM es_read_stream('t1', 'hole', 1, 100)}),
 	'E,E,Kept,Kept', 'stream holds what committed');
 
 # 3. a row inserted behind es_append's back: 40001 once, then the retry works
 sql(q{INSERT INTO es_saas.events (tenant_id, position, stream, version, type, data, metadata,
 		id, recorded_at, category, batch_size, batch_index)
-	VALUES ('t1', 8, 'direct', 1, 'E', '{}', '{}', gen_random_uuid(), now(), 'direct', 1, 0)});
+	VALUES ('t1', 11, 'direct', 1, 'E', '{}', '{}', gen_random_uuid(), now(), 'direct', 1, 0)});
 my ($rc, $out, $err) = $node->psql('postgres',
 	q{SELECT es_append('t1', 'after', NULL, '[{"type":"E","data":{}}]')},
 	extra_params => [ '-v', 'VERBOSITY=verbose' ]);
 isnt($rc, 0, 'append over a stale cache entry fails');
 like($err, qr/40001.*could not allocate a log position/s, '... with a serialization failure');
-is(append('t1', 'after'), '9', 'the retry appends after the foreign row');
+is(append('t1', 'after'), '12', 'the retry appends after the foreign row');
 is(sql(q{SELECT count(*) FROM es_read_stream('t1', 'after', 1, 10)}), '1', 'nothing of the failed append stored');
 
-# 4. a purged tenant starts again at position 1
+# 4. a purged (or rolled-back) tenant starts again at position 1
 sql(q{SELECT es_delete_tenant('t2'); SELECT es_create_tenant('t2')});
 is(append('t2', 'again'), '1', 're-created tenant starts at position 1');
+# ... and so does a tenant whose first creation rolled back with its appends
+sql(q{BEGIN; SELECT es_create_tenant('rb'); SELECT es_append('rb', 's', NULL, '[{"type":"Lost","data":{}}]'); ROLLBACK;});
+sql(q{SELECT es_create_tenant('rb')});
+is(append('rb', 's'), '1', 'tenant created again after a rollback starts at position 1');
 
 # 5. concurrent appenders on 4 tenants: unique positions, no gaps without aborts
 sql(q{SELECT es_create_tenant('c' || i) FROM generate_series(0, 3) i});
