@@ -8,7 +8,7 @@
  * Layers (a module includes only headers of its own layer or below):
  *	  infrastructure  errors, spi_util, relation, locks, indexscan, validate
  *	  storage         positions, position_cache, append, read
- *	  access          access, tenant
+ *	  access          access, tenant, role_sync
  *	  runtime         handler, registry, state, command, query, projection,
  *	                  docs, worker
  *	  SQL entry       event_api, register (and the entry points at the
