@@ -223,6 +223,14 @@ check "redis and database down: the database's 503 goes out unchanged (got $s)" 
   bash -c "test '$s' = 503 && grep -q '\"unavailable\"' '$TMP/b'"
 db_start || bail "restart the cluster"
 
+# ---- OpenAPI -------------------------------------------------------------------
+curl -s "$URL_E/api/v1/openapi.json" >"$TMP/openapi.json"
+check "OpenAPI: 304 and If-None-Match documented on the three cacheable reads" \
+  jq -e '[.paths["/api/v1/streams/{stream}"].get, .paths["/api/v1/events"].get, .paths["/api/v1/queries/execute"].post]
+         | all(.responses["304"] != null and (.responses["304"].content == null)
+               and ([.parameters[]? | select(.name == "If-None-Match" and .in == "header")] | length == 1))' "$TMP/openapi.json"
+check "OpenAPI: no 304 on commands" jq -e '.paths["/api/v1/commands/execute"].post.responses["304"] == null' "$TMP/openapi.json"
+
 # ---- configuration -----------------------------------------------------------
 ES_REDIS_URL=http://nope "$GW" >/dev/null 2>"$TMP/badurl.err" & p=$!
 wait $p; rc=$?
