@@ -12,8 +12,14 @@
 # Needs es_saas installed (make install), redis-server, curl, jq, perl.
 # Starts its own cluster (scripts/cluster.sh; it stops and restarts it) on
 # ES_CACHE_PG_PORT (default: a free port) and its own redis; binds 127.0.0.1.
+# --valgrind runs every gateway under valgrind (zero errors, no definite
+# leaks, checked at their SIGTERM exit).
 # Prints TAP and "N passed, N failed"; exit status != 0 on any failure.
 set -u
+WRAP=()
+if [ "${1:-}" = --valgrind ]; then
+  WRAP=(valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite)
+fi
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../../.." && pwd)
 GW=$ROOT/gateway/es-gateway
@@ -69,10 +75,10 @@ TA=$("$GW" token --tenant alpha); TB=$("$GW" token --tenant beta); TC=$("$GW" to
 start_gw() {
   local name=$1 port; shift
   port=$(free_port)
-  env "$@" ES_LISTEN=127.0.0.1:$port "$GW" >"$TMP/$name.out" 2>"$TMP/$name.err" &
+  env "$@" ES_LISTEN=127.0.0.1:$port "${WRAP[@]}" "$GW" >"$TMP/$name.out" 2>"$TMP/$name.err" &
   PIDS+=($!)
   eval "URL_$name=http://127.0.0.1:$port"
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 600); do
     curl -s -o /dev/null "http://127.0.0.1:$port/health/live" && return 0
     sleep 0.05
   done
@@ -225,11 +231,12 @@ db_start || bail "restart the cluster"
 
 # ---- OpenAPI -------------------------------------------------------------------
 curl -s "$URL_E/api/v1/openapi.json" >"$TMP/openapi.json"
+jqe() { jq -e "$@" >/dev/null; }
 check "OpenAPI: 304 and If-None-Match documented on the three cacheable reads" \
-  jq -e '[.paths["/api/v1/streams/{stream}"].get, .paths["/api/v1/events"].get, .paths["/api/v1/queries/execute"].post]
+  jqe '[.paths["/api/v1/streams/{stream}"].get, .paths["/api/v1/events"].get, .paths["/api/v1/queries/execute"].post]
          | all(.responses["304"] != null and (.responses["304"].content == null)
                and ([.parameters[]? | select(.name == "If-None-Match" and .in == "header")] | length == 1))' "$TMP/openapi.json"
-check "OpenAPI: no 304 on commands" jq -e '.paths["/api/v1/commands/execute"].post.responses["304"] == null' "$TMP/openapi.json"
+check "OpenAPI: no 304 on commands" jqe '.paths["/api/v1/commands/execute"].post.responses["304"] == null' "$TMP/openapi.json"
 
 # ---- configuration -----------------------------------------------------------
 ES_REDIS_URL=http://nope "$GW" >/dev/null 2>"$TMP/badurl.err" & p=$!
@@ -238,6 +245,13 @@ check "a malformed ES_REDIS_URL: exit 2 with a message (got $rc)" \
   bash -c "test $rc -eq 2 && grep -q ES_REDIS_URL '$TMP/badurl.err'"
 check "--print-config masks ES_REDIS_URL" \
   bash -c "ES_REDIS_URL=redis://:secret@127.0.0.1:1 '$GW' --print-config | grep ES_REDIS_URL | grep -vq secret"
+
+# every gateway stops cleanly on SIGTERM (under --valgrind: no errors, no leaks)
+for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+bad=0
+for p in "${PIDS[@]}"; do wait "$p" || bad=$((bad+1)); done
+PIDS=()
+check "every gateway exits 0 on SIGTERM${WRAP:+ under valgrind} ($bad did not)" test "$bad" -eq 0
 
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]
