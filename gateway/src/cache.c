@@ -3,9 +3,11 @@
  * choice of backend, stale serving, ETag / If-None-Match, and counters.
  *
  * Key: "es_gateway:cache:v1:" + hex SHA-256 of tenant, method, path, query
- * string and the canonical JSON body, NUL-separated (a tenant id cannot
- * contain NUL, so two tenants never share a key).  The entry repeats the
- * tenant, and a get whose tenant differs is a miss: even a forged or
+ * string and the canonical JSON body (keys sorted, no spaces, a repeated key
+ * counts once with its last value, as jsonb does; the raw body when it
+ * holds a number a double may not keep exactly), NUL-separated (a tenant id
+ * cannot contain NUL, so two tenants never share a key).  The entry repeats
+ * the tenant, and a get whose tenant differs is a miss: even a forged or
  * colliding key cannot hand one tenant another's answer.
  * Entry: "ESC1 <stored unix ms> <tenant len> <etag len>\n" tenant etag body.
  * The stored wall-clock time gives Age across replicas (Redis).
@@ -104,17 +106,154 @@ digest(const char *const *parts, const size_t *lens, int n, char out[65])
 	hex(md, mdlen < 32 ? mdlen : 32, out);
 }
 
+typedef struct member
+{
+	const cJSON *item;
+	int			 index;
+} member;
+
+static int
+member_cmp(const void *a, const void *b)
+{
+	const member *x = a, *y = b;
+	int			  c = strcmp(x->item->string, y->item->string);
+
+	return c != 0 ? c : x->index - y->index;
+}
+
+/* Sort one object's members by key (stable), dropping all but the last
+ * of a repeated key, and relink the list. */
+static void
+sort_members(cJSON *obj)
+{
+	int		n = cJSON_GetArraySize(obj), i = 0, k = 0;
+	member *m;
+
+	if (n < 1)
+		return;
+	m = es_xcalloc((size_t) n, sizeof(member));
+	for (const cJSON *c = obj->child; c; c = c->next, i++)
+		m[i] = (member){c, i};
+	qsort(m, (size_t) n, sizeof(member), member_cmp);
+	for (i = 0; i < n; i++)
+	{
+		cJSON *c = (cJSON *) m[i].item;
+
+		/* a repeated key: the last one counts, as in jsonb */
+		if (i + 1 < n && strcmp(c->string, m[i + 1].item->string) == 0)
+		{
+			c->next = c->prev = NULL;
+			cJSON_Delete(c);
+			continue;
+		}
+		m[k++].item = c;
+	}
+	for (i = 0; i < k; i++)
+	{
+		cJSON *c = (cJSON *) m[i].item;
+
+		c->next = i + 1 < k ? (cJSON *) m[i + 1].item : NULL;
+		c->prev = (cJSON *) m[i == 0 ? k - 1 : i - 1].item;
+	}
+	obj->child = (cJSON *) m[0].item;
+	free(m);
+}
+
+char *
+es_cache_canonical_json(const cJSON *json)
+{
+	cJSON  *copy = cJSON_Duplicate(json, 1);
+	cJSON **stack;
+	size_t	depth = 0, cap = 16;
+	char   *out, *text;
+
+	if (copy == NULL)
+		abort(); /* out of memory: the gateway's one policy (util.c) */
+	/* an explicit stack instead of recursion: every container once */
+	stack = es_xmalloc(cap * sizeof(cJSON *));
+	stack[depth++] = copy;
+	while (depth > 0)
+	{
+		cJSON *node = stack[--depth];
+
+		if (cJSON_IsObject(node))
+			sort_members(node);
+		for (cJSON *c = node->child; c; c = c->next)
+			if (cJSON_IsObject(c) || cJSON_IsArray(c))
+			{
+				if (depth == cap)
+				{
+					cap *= 2;
+					stack = es_xrealloc(stack, cap * sizeof(cJSON *));
+				}
+				stack[depth++] = c;
+			}
+	}
+	free(stack);
+	text = cJSON_PrintUnformatted(copy);
+	cJSON_Delete(copy);
+	if (text == NULL)
+		abort();
+	/* hand out memory the caller frees with free() */
+	out = es_xstrdup(text);
+	cJSON_free(text);
+	return out;
+}
+
+/*
+ * Whether every number in the JSON text is a plain integer of at most 15
+ * digits: those survive cJSON's doubles exactly, so the canonical form
+ * keeps them.  A fraction, an exponent or a longer integer (1.0 vs 1,
+ * 2^53 + 1 vs 2^53) might not: then the raw text is the key.
+ */
+static int
+numbers_exact(const char *t)
+{
+	int in_string = 0;
+
+	for (; *t; t++)
+	{
+		if (in_string)
+		{
+			if (*t == '\\' && t[1])
+				t++;
+			else if (*t == '"')
+				in_string = 0;
+		}
+		else if (*t == '"')
+			in_string = 1;
+		else if (*t == '-' || (*t >= '0' && *t <= '9'))
+		{
+			int digits = 0;
+
+			if (*t == '-')
+				t++;
+			while (*t >= '0' && *t <= '9')
+			{
+				digits++;
+				t++;
+			}
+			if (digits > 15 || *t == '.' || *t == 'e' || *t == 'E')
+				return 0;
+			t--;
+		}
+	}
+	return 1;
+}
+
 /* The cache key of a request (malloc'd). */
 static char *
 request_key(const es_request *req)
 {
-	char	   *canon = req->json ? cJSON_PrintUnformatted(req->json) : NULL;
+	char	   *canon = req->json && req->body && numbers_exact(req->body)
+							? es_cache_canonical_json(req->json)
+							: NULL;
 	const char *method =
 		req->ri && req->ri->request_method ? req->ri->request_method : "";
 	/* HEAD shares GET's answer */
 	const char *m = strcmp(method, "HEAD") == 0 ? "GET" : method;
 	const char *parts[5] = {req->claims.tenant_id, m, req->path, req->query,
-							canon ? canon : ""};
+							canon ? canon : (req->body ? req->body : "")};
 	size_t		lens[5];
 	char		d[65];
 	char	   *key;

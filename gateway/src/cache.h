@@ -44,6 +44,11 @@ int es_cache_is_infra_error(const es_error *err);
 /* Whether an If-None-Match header value matches etag ("*", a list, W/). */
 int es_cache_etag_matches(const char *if_none_match, const char *etag);
 
+/* The canonical text of a JSON value (malloc'd): object keys sorted, no
+ * whitespace, a repeated key kept once with its last value.  Two bodies
+ * es_query reads alike get the same cache key. */
+char *es_cache_canonical_json(const cJSON *json);
+
 /* es_gateway_cache_* counters in Prometheus text. */
 void es_cache_render_metrics(es_buf *out);
 
