@@ -5,7 +5,7 @@ ARG BASE=debian:bookworm-slim
 FROM ${BASE} AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      build-essential pkg-config libcivetweb-dev libpq-dev libssl-dev libcjson-dev libyaml-dev \
+      build-essential pkg-config libcivetweb-dev libpq-dev libssl-dev libcjson-dev libyaml-dev libhiredis-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY gateway/Makefile gateway/Makefile
@@ -15,7 +15,7 @@ RUN make -s -j2 -C gateway es-gateway && strip gateway/es-gateway
 FROM ${BASE}
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libcivetweb1 libpq5 libssl3 libcjson1 libyaml-0-2 \
+      libcivetweb1 libpq5 libssl3 libcjson1 libyaml-0-2 libhiredis0.14 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin gateway
 COPY --from=build /src/gateway/es-gateway /usr/local/bin/es-gateway

@@ -18,6 +18,7 @@ run_packages=(
 	libyaml-dev
 	libssl-dev
 	libpq-dev
+	libhiredis-dev
 	openssl
 	curl
 )
@@ -28,6 +29,7 @@ test_packages=(
 	libcmocka-dev
 	wrk
 	jq
+	redis-server
 	valgrind
 	prometheus
 	clang-format

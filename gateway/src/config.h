@@ -44,6 +44,10 @@ typedef struct es_config
 	int			  sse_poll_ms;
 	long long	  sse_buffer_bytes;
 	int			  sse_max_clients;
+	int			  cache_ttl_seconds;
+	long long	  cache_max_bytes;
+	char		 *redis_url;
+	int			  redis_timeout_ms;
 	char		 *log_level;
 	char		 *spool_dir;
 	es_resilience res;

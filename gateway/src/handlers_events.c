@@ -9,6 +9,8 @@
  * its socket within the request timeout is disconnected (mg_write fails).
  * Correctness never depends on NOTIFY.  Event JSON is the extension's own
  * es_event row as jsonb (to_jsonb): the gateway never rebuilds its shape.
+ * The JSON page (not the stream) goes through the fallback cache: served
+ * stale on an infrastructure failure, ETag from the body (cache.h).
  *
  * Slow clients: civetweb's mg_write (1.15, sockets are non-blocking) waits
  * for POLLOUT at most request_timeout_ms without progress and then fails;
@@ -28,6 +30,7 @@
 #include <time.h>
 
 #include "app.h"
+#include "cache.h"
 #include "db.h"
 #include "handlers.h"
 #include "log.h"
@@ -377,9 +380,12 @@ es_h_read_events(es_request *req, es_response *resp, es_error *err)
 	params[1] = abuf;
 	params[2] = lbuf;
 	if (es_db_call_text(ES_SVC_QUERY_HANDLER, &read_log_json, params, &out, err) != ES_OK)
+	{
+		st = es_cache_finish(req, resp, err, ES_FAIL, NULL);
 		goto out;
+	}
 	es_response_json(resp, 200, out ? out : es_xstrdup("{\"events\":[]}"));
-	st = ES_OK;
+	st = es_cache_finish(req, resp, err, ES_OK, NULL);
 out:
 	free(after_s);
 	free(limit_s);

@@ -1,9 +1,12 @@
 /*
  * handlers_queries.c - POST /api/v1/queries/execute -> es_query.
+ * Answers are kept in the fallback cache (tenant + canonical body) and
+ * served stale on an infrastructure failure; ETag from the body (cache.h).
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "cache.h"
 #include "db.h"
 #include "handlers.h"
 #include "util.h"
@@ -24,9 +27,9 @@ es_h_execute_query(es_request *req, es_response *resp, es_error *err)
 	params[0] = req->claims.tenant_id;
 	params[1] = req->body;
 	if (es_db_call_text(ES_SVC_QUERY_HANDLER, &execute_query, params, &out, err) != ES_OK)
-		return ES_FAIL;
+		return es_cache_finish(req, resp, err, ES_FAIL, NULL);
 	if (out == NULL)
 		out = es_xstrdup("null");
 	es_response_json(resp, 200, out);
-	return ES_OK;
+	return es_cache_finish(req, resp, err, ES_OK, NULL);
 }

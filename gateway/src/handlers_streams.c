@@ -2,11 +2,15 @@
  * handlers_streams.c - GET /api/v1/streams/{stream}?from_version=&limit=.
  * Version and events come from one statement (one snapshot).  A stream
  * with no events is 404.  Events are the extension's es_event rows as jsonb.
+ * ETag "v<version>": events are immutable, so the stream version (with the
+ * URL's from_version and limit) fixes the answer.  Answers are kept in the
+ * fallback cache and served stale on an infrastructure failure (cache.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cache.h"
 #include "db.h"
 #include "handlers.h"
 #include "util.h"
@@ -28,6 +32,7 @@ es_h_read_stream(es_request *req, es_response *resp, es_error *err)
 	const char *params[4];
 	PGresult   *r;
 	es_status	st = ES_FAIL;
+	char		etag[40] = "";
 
 	if (es_query_param(req->query, "from_version", &fv) != ES_OK ||
 		es_query_param(req->query, "limit", &lim) != ES_OK ||
@@ -45,15 +50,21 @@ es_h_read_stream(es_request *req, es_response *resp, es_error *err)
 	params[2] = fvbuf;
 	params[3] = limbuf;
 	if (es_db_call(ES_SVC_QUERY_HANDLER, &read_stream, params, &r, err) != ES_OK)
+	{
+		st = es_cache_finish(req, resp, err, ES_FAIL, NULL);
 		goto out;
+	}
 	if (PQntuples(r) != 1 || PQgetisnull(r, 0, 1))
 		es_error_set(err, 404, "not_found", "stream has no events");
 	else
 	{
 		es_response_json(resp, 200, es_xstrdup(PQgetvalue(r, 0, 1)));
+		snprintf(etag, sizeof(etag), "\"v%s\"", PQgetvalue(r, 0, 0));
 		st = ES_OK;
 	}
 	PQclear(r);
+	if (st == ES_OK)
+		st = es_cache_finish(req, resp, err, st, etag);
 out:
 	free(fv);
 	free(lim);

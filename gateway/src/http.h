@@ -40,6 +40,10 @@ typedef struct es_response
 	/* set by es_render_error only */
 	const char *www_authenticate; /* 401 challenge or NULL */
 	char		allow[64];		  /* 405: Allow header value or "" */
+	/* cacheable reads (cache.c) */
+	char	  etag[72]; /* ETag header value (quoted) or "" */
+	int		  stale;	/* served from the fallback cache */
+	long long age;		/* Age in seconds when stale */
 } es_response;
 
 /* Read the whole body, enforcing max bytes. 413 payload_too_large, or 400

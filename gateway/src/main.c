@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "app.h"
+#include "cache.h"
 #include "db.h"
 #include "handlers.h"
 #include "log.h"
@@ -223,6 +224,15 @@ main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	{
+		char cerr[256];
+
+		if (es_cache_init(cfg, cerr, sizeof(cerr)) != ES_OK)
+		{
+			fprintf(stderr, "es-gateway: configuration error: %s\n", cerr);
+			return 2;
+		}
+	}
 	if (es_events_start() != ES_OK)
 	{
 		fprintf(stderr, "es-gateway: cannot start the notification listener\n");
@@ -244,6 +254,7 @@ main(int argc, char **argv)
 	drain(cfg->request_timeout_ms);
 	mg_stop(ctx); /* closes the listener and the idle keep-alive connections */
 	es_db_shutdown();
+	es_cache_shutdown();
 	es_metrics_reset();
 	es_app_free();
 	es_log(ES_LOG_INFO, "stopped");

@@ -360,6 +360,9 @@ operation_parameters(const es_route *r)
 		add_param(params, "Last-Event-ID", "header", "integer", "int64", 0,
 				  "with Accept: text/event-stream: resume after this position "
 				  "(overrides after)");
+	if (r->errors && strstr(r->errors, "304"))
+		add_param(params, "If-None-Match", "header", "string", NULL, 0,
+				  "ETag values of answers the client holds: 304 when one still matches");
 	if (strcmp(r->template, "/api/v1/commands/execute") == 0)
 		add_param(params, "Idempotency-Key", "header", "string", "uuid", 0,
 				  "the command id (must equal the body's id when both are given)");
@@ -439,6 +442,15 @@ operation_responses(const es_route *r)
 			cJSON_AddStringToObject(er, "description", es_error_code_for_status(st));
 			cJSON_AddItemToObject(er, "content",
 								  content("application/json", ref("schemas", colon)));
+			continue;
+		}
+		if (st == 304)
+		{
+			/* conditional reads (cache.c): no body */
+			cJSON *nm = cJSON_AddObjectToObject(resps, tok);
+
+			cJSON_AddStringToObject(nm, "description",
+									"not_modified: If-None-Match matched the ETag (no body)");
 			continue;
 		}
 		name = error_response_name(st);

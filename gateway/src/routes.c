@@ -8,7 +8,8 @@
  * (draining) where a token is needed, 403 where a role, a tenant claim or
  * the tenant grant is checked; 400/413/415 with a body; 503/504 wherever
  * the database is called, with the ESnnn statuses the called functions
- * raise (README error table).
+ * raise (README error table); 304 on the cacheable reads (If-None-Match,
+ * cache.c).
  */
 #include "handlers.h"
 #include "router.h"
@@ -41,13 +42,14 @@ const es_route es_routes[] = {
 	 "400,401,403,404,414,503,504"},
 	{"POST", "/api/v1/queries/execute", es_h_execute_query, AUTH | BODY | TENANT,
 	 200, "Run a query (es_query)", NULL, "queries", "executeQuery", "Query",
-	 "QueryResult", "400,401,403,404,413,414,415,422,503,504"},
+	 "QueryResult", "304,400,401,403,404,413,414,415,422,503,504"},
 	{"GET", "/api/v1/streams/{stream}", es_h_read_stream, AUTH | TENANT, 200,
 	 "Read a stream", "from_version:integer,limit:integer", "streams",
-	 "readStream", NULL, "StreamRead", "400,401,403,404,414,503,504"},
-	{"GET", "/api/v1/events", es_h_read_events, AUTH | TENANT | ES_ROUTE_SSE, 200,
-	 "Read the tenant log; text/event-stream subscribes", "after:integer,limit:integer",
-	 "events", "readEvents", NULL, "EventList", "400,401,403,404,414,503,504"},
+	 "readStream", NULL, "StreamRead", "304,400,401,403,404,414,503,504"},
+	{"GET", "/api/v1/events", es_h_read_events, AUTH | TENANT | ES_ROUTE_SSE,
+	 200, "Read the tenant log; text/event-stream subscribes",
+	 "after:integer,limit:integer", "events", "readEvents", NULL, "EventList",
+	 "304,400,401,403,404,414,503,504"},
 	{"GET", "/api/v1/openapi.json", es_h_openapi, 0, 200, "This document",
 	 NULL, "operations", "getOpenApi", NULL, "OpenApiDocument", "414"},
 };
