@@ -128,15 +128,18 @@ notice_to_log(void *arg, const char *message)
 		   (int) (n > 0 && message[n - 1] == '\n' ? n - 1 : n), message);
 }
 
-/* Open a connection with a bounded connect timeout. */
-PGconn *
-es_db_connect_dedicated(void)
+/* Open a connection, giving up after timeout_s seconds (libpq: >= 2). */
+static PGconn *
+connect_within(int timeout_s)
 {
 	/* defaults first: settings in ES_DATABASE_URL (expanded last) win */
+	char		tbuf[12];
 	const char *keys[] = {"connect_timeout", "application_name", "dbname", NULL};
-	const char *vals[] = {"5", "es-gateway", conninfo, NULL};
-	PGconn	   *c = PQconnectdbParams(keys, vals, 1);
+	const char *vals[] = {tbuf, "es-gateway", conninfo, NULL};
+	PGconn	   *c;
 
+	snprintf(tbuf, sizeof(tbuf), "%d", timeout_s);
+	c = PQconnectdbParams(keys, vals, 1);
 	if (c != NULL && PQstatus(c) != CONNECTION_OK)
 	{
 		es_log(ES_LOG_WARN, "database connection failed: %s", PQerrorMessage(c));
@@ -146,6 +149,13 @@ es_db_connect_dedicated(void)
 	if (c != NULL)
 		PQsetNoticeProcessor(c, notice_to_log, NULL);
 	return c;
+}
+
+/* Open a connection with a bounded connect timeout. */
+PGconn *
+es_db_connect_dedicated(void)
+{
+	return connect_within(5);
 }
 
 /* Take a slot, waiting up to wait_ms; returns index or -1. */
@@ -284,8 +294,10 @@ stale(PGconn *c)
 }
 
 static PGconn *
-acquire(int *idx, int wait, es_error *err, es_attempt_end *end)
+acquire(int *idx, int wait, long long deadline, es_error *err, es_attempt_end *end)
 {
+	long long left;
+
 	*idx = checkout(wait);
 	if (*idx < 0)
 	{
@@ -300,9 +312,17 @@ acquire(int *idx, int wait, es_error *err, es_attempt_end *end)
 		slots[*idx].conn = NULL;
 	}
 	*end = ES_ATTEMPT_NOT_SENT;
+	left = deadline - es_mono_ms();
+	if (slots[*idx].conn == NULL && left < 2000)
+	{
+		/* libpq cannot connect within less than 2 s: keep the deadline */
+		checkin(*idx, 1);
+		es_error_from_sqlstate(err, "08006", NULL, NULL);
+		return NULL;
+	}
 	if (slots[*idx].conn == NULL)
 	{
-		slots[*idx].conn = es_db_connect_dedicated();
+		slots[*idx].conn = connect_within(left >= 5000 ? 5 : (int) (left / 1000));
 		if (slots[*idx].conn == NULL)
 		{
 			checkin(*idx, 1);
@@ -436,7 +456,7 @@ attempt(const es_stmt *stmt, const char *const *params, long long deadline,
 
 	*out = NULL;
 	c = acquire(&idx, (int) (left < wait_ms ? (left > 0 ? left : 0) : wait_ms),
-				err, end);
+				deadline, err, end);
 	if (c == NULL)
 		return ES_FAIL;
 	/* the server gives up first (SQLSTATE 57014), with what is left */
