@@ -182,6 +182,12 @@ check "hung server: query 504/503 within its 4 s deadline (got $code after ${MS}
 T=$(date +%s%N); code=$(cmd '{"type":"append","stream":"hung-1","events":[{"type":"X","data":{}}]}'); MS=$(ms_since "$T")
 check "hung server: command 504/503 within its 6 s deadline (got $code after ${MS} ms)" \
   bash -c "{ test '$code' = 504 || test '$code' = 503; } && test $MS -lt 6800"
+code=$(query)
+check "hung server: a second query fails too (got $code)" bash -c "test '$code' = 504 || test '$code' = 503"
+check "... query_handler breaker open after 2 timeouts" \
+  test "$(metric 'circuit_breaker_state{service="query_handler"}')" = 2
+T=$(date +%s%N); code=$(query); MS=$(ms_since "$T")
+check "... then fail fast: 503 in ${MS} ms (< 200) while the server hangs" bash -c "test '$code' = 503 && test $MS -lt 200"
 code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$B/health")
 check "hung server: /health answers 503 (got $code)" test "$code" = 503
 kill -CONT $PIDS
