@@ -88,6 +88,7 @@ run_suite "cluster TAP tests (test/t/*.pl, PostgreSQL::Test::Cluster)" run_perl_
 # under valgrind (zero errors, no leaks)
 run_suite "gateway unit tests" make -s -C gateway check
 run_suite "gateway end-to-end" bash test/gateway/run_e2e.sh
+run_suite "gateway resilience (test/gateway/resilience)" bash test/gateway/resilience/run.sh
 run_suite "gateway end-to-end under valgrind" bash test/gateway/run_e2e.sh --valgrind
 run_suite "gateway fallback cache: embedded, redis shared by 2 replicas, tenant isolation (test/gateway/cache)" bash test/gateway/cache/run.sh
 run_suite "OpenAPI: redocly lint, generated TypeScript client" bash test/gateway/run_client.sh

@@ -10,8 +10,19 @@
  *
  * Each call is pipelined: BEGIN, set_config('statement_timeout', $1, true),
  * the statement, COMMIT, Sync -- one round trip, and the timeout is local
- * to that transaction.  A client-side deadline (statement timeout + 5 s)
- * cancels the query with PQcancel if the server stops answering.
+ * to that transaction.  A client-side deadline cancels the query with
+ * PQcancel if the server stops answering (from a detached thread: libpq
+ * 15's PQcancel waits for the server, which may be hung).
+ *
+ * Resilience: each call has one deadline (command_ms for event_store,
+ * query_ms for query_handler) covering pool waits, attempts and backoff;
+ * each attempt's server-side statement_timeout is cut to what is left.
+ * Before each attempt the service's breaker is asked (open: fail fast);
+ * each attempt's outcome is recorded.  A failed attempt is retried with
+ * backoff only when it surely did not commit or is idempotent (retry.h).
+ * An idle pooled connection that has something to read (the server's
+ * FATAL before closing, or EOF after a restart) is stale: it is replaced
+ * at checkout, so a database restart fails no request.
  */
 #include "db.h"
 
@@ -23,7 +34,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "breaker.h"
 #include "log.h"
+#include "retry.h"
 #include "util.h"
 
 typedef struct slot
@@ -36,11 +49,14 @@ static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t  pool_cond = PTHREAD_COND_INITIALIZER;
 static slot *slots;	 /* guarded by pool_lock (in_use); conn owned by holder */
 static int	 nslots; /* set once in es_db_init */
-static int	 navailable;	   /* guarded by pool_lock */
-static int	 shutting_down;	   /* guarded by pool_lock */
-static char *conninfo;		   /* set once in es_db_init */
-static int	 wait_ms;		   /* set once */
-static char	 timeout_text[16]; /* set once */
+static int	 navailable;			 /* guarded by pool_lock */
+static int	 shutting_down;			 /* guarded by pool_lock */
+static char *conninfo;				 /* set once in es_db_init */
+static int	 wait_ms;				 /* set once */
+static int	 stmt_timeout_ms;		 /* set once */
+static int	 command_ms, query_ms;	 /* set once */
+static es_retry_policy retry_policy; /* set once */
+static int cancels_running;			 /* __atomic: detached PQcancel threads */
 
 es_status
 es_db_init(const es_db_options *opt)
@@ -50,7 +66,17 @@ es_db_init(const es_db_options *opt)
 	navailable = nslots;
 	conninfo = es_xstrdup(opt->conninfo);
 	wait_ms = opt->wait_ms;
-	snprintf(timeout_text, sizeof(timeout_text), "%d", opt->statement_timeout_ms);
+	stmt_timeout_ms = opt->statement_timeout_ms;
+	command_ms = opt->command_timeout_ms > 0 ? opt->command_timeout_ms : 45000;
+	query_ms = opt->query_timeout_ms > 0 ? opt->query_timeout_ms : 15000;
+	retry_policy = (es_retry_policy){opt->max_retries, opt->initial_backoff_ms,
+									 opt->multiplier};
+	if (opt->es_failure_threshold > 0)
+		es_breaker_configure(ES_BREAKER_EVENT_STORE, opt->es_failure_threshold,
+							 opt->es_open_seconds, opt->es_half_open_probes);
+	if (opt->qh_failure_threshold > 0)
+		es_breaker_configure(ES_BREAKER_QUERY_HANDLER, opt->qh_failure_threshold,
+							 opt->qh_open_seconds, opt->qh_half_open_probes);
 	return ES_OK;
 }
 
@@ -102,15 +128,18 @@ notice_to_log(void *arg, const char *message)
 		   (int) (n > 0 && message[n - 1] == '\n' ? n - 1 : n), message);
 }
 
-/* Open a connection with a bounded connect timeout. */
-PGconn *
-es_db_connect_dedicated(void)
+/* Open a connection, giving up after timeout_s seconds (libpq: >= 2). */
+static PGconn *
+connect_within(int timeout_s)
 {
 	/* defaults first: settings in ES_DATABASE_URL (expanded last) win */
+	char		tbuf[12];
 	const char *keys[] = {"connect_timeout", "application_name", "dbname", NULL};
-	const char *vals[] = {"5", "es-gateway", conninfo, NULL};
-	PGconn	   *c = PQconnectdbParams(keys, vals, 1);
+	const char *vals[] = {tbuf, "es-gateway", conninfo, NULL};
+	PGconn	   *c;
 
+	snprintf(tbuf, sizeof(tbuf), "%d", timeout_s);
+	c = PQconnectdbParams(keys, vals, 1);
 	if (c != NULL && PQstatus(c) != CONNECTION_OK)
 	{
 		es_log(ES_LOG_WARN, "database connection failed: %s", PQerrorMessage(c));
@@ -122,14 +151,21 @@ es_db_connect_dedicated(void)
 	return c;
 }
 
+/* Open a connection with a bounded connect timeout. */
+PGconn *
+es_db_connect_dedicated(void)
+{
+	return connect_within(5);
+}
+
 /* Take a slot, waiting up to wait_ms; returns index or -1. */
 static int
-checkout(void)
+checkout(int wait)
 {
 	struct timespec deadline;
 	int				idx = -1;
 
-	es_abstime_in(&deadline, wait_ms);
+	es_abstime_in(&deadline, wait);
 	pthread_mutex_lock(&pool_lock);
 	while (!shutting_down && navailable == 0)
 		if (pthread_cond_timedwait(&pool_cond, &pool_lock, &deadline) == ETIMEDOUT)
@@ -190,18 +226,47 @@ wait_readable(PGconn *c, long long deadline)
 	return 0;
 }
 
-/* Cancel the running query (best effort). */
+static void *
+cancel_thread(void *arg)
+{
+	PGcancel *cn = arg;
+	char	  buf[256];
+
+	if (!PQcancel(cn, buf, sizeof(buf)))
+		es_log(ES_LOG_WARN, "database cancel failed: %s", buf);
+	PQfreeCancel(cn);
+	__atomic_fetch_sub(&cancels_running, 1, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+/* Cancel the running query in the server (best effort, never blocks: a
+ * hung server gets the cancel when it wakes up, so the statement is not
+ * left running).  At most 64 cancels wait at once. */
 static void
 cancel(PGconn *c)
 {
-	PGcancel *cn = PQgetCancel(c);
-	char	  buf[256];
+	PGcancel	  *cn = PQgetCancel(c);
+	pthread_t	   t;
+	pthread_attr_t attr;
 
-	if (cn)
+	if (cn == NULL)
+		return;
+	if (__atomic_add_fetch(&cancels_running, 1, __ATOMIC_RELAXED) > 64)
 	{
-		(void) PQcancel(cn, buf, sizeof(buf));
+		__atomic_fetch_sub(&cancels_running, 1, __ATOMIC_RELAXED);
+		PQfreeCancel(cn);
+		es_log(ES_LOG_WARN, "database cancel skipped: 64 cancels pending");
+		return;
+	}
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	if (pthread_create(&t, &attr, cancel_thread, cn) != 0)
+	{
+		__atomic_fetch_sub(&cancels_running, 1, __ATOMIC_RELAXED);
 		PQfreeCancel(cn);
 	}
+	pthread_attr_destroy(&attr);
 }
 
 /* Keep the first error result's fields. */
@@ -218,18 +283,46 @@ note_error(PGresult *r, es_error *err, int *have_err)
 
 /* Check out a slot and its connection (opened lazily); NULL with err set
  * when none is available or the server cannot be reached. */
-static PGconn *
-acquire(int *idx, es_error *err)
+/* An idle pooled connection has nothing to say: anything readable is the
+ * server's goodbye (FATAL 57P01, EOF after a crash or restart). */
+static int
+stale(PGconn *c)
 {
-	*idx = checkout();
+	struct pollfd pfd = {.fd = PQsocket(c), .events = POLLIN};
+
+	return PQstatus(c) != CONNECTION_OK || pfd.fd < 0 || poll(&pfd, 1, 0) != 0;
+}
+
+static PGconn *
+acquire(int *idx, int wait, long long deadline, es_error *err, es_attempt_end *end)
+{
+	long long left;
+
+	*idx = checkout(wait);
 	if (*idx < 0)
 	{
+		*end = ES_ATTEMPT_POOL;
 		es_error_set(err, 503, "unavailable", "no database connection available");
+		return NULL;
+	}
+	if (slots[*idx].conn != NULL && stale(slots[*idx].conn))
+	{
+		es_log(ES_LOG_INFO, "replacing a stale pooled database connection");
+		PQfinish(slots[*idx].conn);
+		slots[*idx].conn = NULL;
+	}
+	*end = ES_ATTEMPT_NOT_SENT;
+	left = deadline - es_mono_ms();
+	if (slots[*idx].conn == NULL && left < 2000)
+	{
+		/* libpq cannot connect within less than 2 s: keep the deadline */
+		checkin(*idx, 1);
+		es_error_from_sqlstate(err, "08006", NULL, NULL);
 		return NULL;
 	}
 	if (slots[*idx].conn == NULL)
 	{
-		slots[*idx].conn = es_db_connect_dedicated();
+		slots[*idx].conn = connect_within(left >= 5000 ? 5 : (int) (left / 1000));
 		if (slots[*idx].conn == NULL)
 		{
 			checkin(*idx, 1);
@@ -242,7 +335,8 @@ acquire(int *idx, es_error *err)
 
 /* Queue BEGIN, the timeout, the statement, COMMIT and a sync; 0 when sent. */
 static int
-send_pipeline(PGconn *c, const es_stmt *stmt, const char *const *params)
+send_pipeline(PGconn *c, const es_stmt *stmt, const char *const *params,
+			  const char *timeout_text)
 {
 	const char *tparam[1] = {timeout_text};
 
@@ -346,24 +440,36 @@ note_sqlstate(es_error *err, int *have_err, const char *sqlstate)
 	*have_err = 1;
 }
 
-/* The choke point: acquire -> send -> collect -> end -> checkin. */
-es_status
-es_db_call(es_db_service svc, const es_stmt *stmt, const char *const *params,
-		   PGresult **out, es_error *err)
+/* One attempt: acquire -> send -> collect -> end -> checkin, within
+ * deadline; on failure *end says how it ended. */
+static es_status
+attempt(const es_stmt *stmt, const char *const *params, long long deadline,
+		PGresult **out, es_error *err, es_attempt_end *end)
 {
 	int			idx, broken = 1, have_err = 0;
 	PGconn	   *c;
 	PGresult   *result = NULL;
 	run_outcome outcome = RUN_LOST;
+	long long	left = deadline - es_mono_ms();
+	char		timeout_text[16];
+	int			st_ms;
 
-	(void) svc; /* breakers key on this later */
 	*out = NULL;
-	c = acquire(&idx, err);
+	c = acquire(&idx, (int) (left < wait_ms ? (left > 0 ? left : 0) : wait_ms),
+				deadline, err, end);
 	if (c == NULL)
 		return ES_FAIL;
-	if (send_pipeline(c, stmt, params) == 0)
-		outcome = collect(c, es_mono_ms() + strtoll(timeout_text, NULL, 10) + 5000,
-						  &result, err, &have_err);
+	/* the server gives up first (SQLSTATE 57014), with what is left */
+	left = deadline - es_mono_ms();
+	st_ms = (int) (left < stmt_timeout_ms ? (left > 1 ? left : 1) : stmt_timeout_ms);
+	snprintf(timeout_text, sizeof(timeout_text), "%d", st_ms);
+	if (send_pipeline(c, stmt, params, timeout_text) == 0)
+	{
+		long long client_dl = es_mono_ms() + st_ms + 1000;
+
+		outcome = collect(c, client_dl, &result, err, &have_err);
+	}
+	*end = have_err ? ES_ATTEMPT_SERVER_ERROR : ES_ATTEMPT_LOST;
 	switch (outcome)
 	{
 		case RUN_SYNCED:
@@ -373,6 +479,7 @@ es_db_call(es_db_service svc, const es_stmt *stmt, const char *const *params,
 			cancel(c);
 			es_log(ES_LOG_WARN, "database call %s timed out client-side", stmt->name);
 			note_sqlstate(err, &have_err, "57014");
+			*end = ES_ATTEMPT_TIMEOUT;
 			break;
 		case RUN_LOST:
 			note_sqlstate(err, &have_err, "08006");
@@ -393,19 +500,120 @@ es_db_call(es_db_service svc, const es_stmt *stmt, const char *const *params,
 	return ES_OK;
 }
 
+static void
+sleep_ms(long long ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* 503 without a round trip: the breaker is open (or its probes are out). */
+static es_status
+refuse_open(es_breaker_id b, int retry_after, es_error *err)
+{
+	es_error_set(err, 503, "unavailable", "circuit breaker %s is open",
+				 es_breaker_name(b));
+	err->details = es_xstrdup(
+		b == ES_BREAKER_EVENT_STORE
+			? "{\"reason\":\"circuit_open\",\"service\":\"event_store\"}"
+			: "{\"reason\":\"circuit_open\",\"service\":\"query_handler\"}");
+	err->retry_after = retry_after;
+	return ES_FAIL;
+}
+
+/* The choke point: breaker -> attempt -> classify -> backoff -> retry,
+ * all inside the call's deadline. */
+static es_status
+call(es_db_service svc, const es_stmt *stmt, const char *const *params,
+	 int idem, PGresult **out, es_error *err)
+{
+	int guarded = svc == ES_SVC_EVENT_STORE || svc == ES_SVC_QUERY_HANDLER;
+	es_breaker_id b = svc == ES_SVC_EVENT_STORE ? ES_BREAKER_EVENT_STORE
+												: ES_BREAKER_QUERY_HANDLER;
+	int			  idempotent = svc == ES_SVC_QUERY_HANDLER || idem;
+	long long	  deadline =
+		es_mono_ms() + (svc == ES_SVC_EVENT_STORE	  ? command_ms
+						: svc == ES_SVC_QUERY_HANDLER ? query_ms
+													  : stmt_timeout_ms + 5000);
+	unsigned int seed = (unsigned int) (es_mono_ms() ^ (long long) (size_t) &seed);
+
+	for (int n = 0;; n++)
+	{
+		int			   probe = 0, retry_after = 0;
+		es_attempt_end end;
+		const char	  *reason;
+		long long	   pause;
+
+		if (guarded && !es_breaker_allow(b, &probe, &retry_after))
+			return refuse_open(b, retry_after, err);
+		if (attempt(stmt, params, deadline, out, err, &end) == ES_OK)
+		{
+			if (guarded)
+				es_breaker_record(b, probe, ES_BREAKER_SUCCESS);
+			return ES_OK;
+		}
+		if (guarded)
+			es_breaker_record(b, probe,
+							  es_retry_is_infra(end, err->sqlstate)
+								  ? ES_BREAKER_FAILURE
+								  : ES_BREAKER_SUCCESS);
+		reason = guarded ? es_retry_reason(end, err->sqlstate, idempotent) : NULL;
+		if (reason == NULL || n >= retry_policy.max_retries)
+			return ES_FAIL;
+		pause = es_retry_backoff_ms(&retry_policy, n + 1, &seed);
+		if (es_mono_ms() + pause + 50 >= deadline)
+			return ES_FAIL; /* no time left for another try */
+		es_retry_count(es_breaker_name(b), reason);
+		es_log(ES_LOG_INFO, "retrying database call %s in %lld ms (%s)",
+			   stmt->name, pause, reason);
+		sleep_ms(pause);
+		es_error_clear(err);
+	}
+}
+
 es_status
-es_db_call_text(es_db_service svc, const es_stmt *stmt,
-				const char *const *params, char **value, es_error *err)
+es_db_call(es_db_service svc, const es_stmt *stmt, const char *const *params,
+		   PGresult **out, es_error *err)
+{
+	return call(svc, stmt, params, 0, out, err);
+}
+
+es_status
+es_db_call_idempotent(es_db_service svc, const es_stmt *stmt,
+					  const char *const *params, PGresult **out, es_error *err)
+{
+	return call(svc, stmt, params, 1, out, err);
+}
+
+static es_status
+call_text(es_db_service svc, const es_stmt *stmt, const char *const *params,
+		  int idem, char **value, es_error *err)
 {
 	PGresult *r;
 
 	*value = NULL;
-	if (es_db_call(svc, stmt, params, &r, err) != ES_OK)
+	if (call(svc, stmt, params, idem, &r, err) != ES_OK)
 		return ES_FAIL;
 	if (PQntuples(r) >= 1 && PQnfields(r) >= 1 && !PQgetisnull(r, 0, 0))
 		*value = es_xstrdup(PQgetvalue(r, 0, 0));
 	PQclear(r);
 	return ES_OK;
+}
+
+es_status
+es_db_call_text(es_db_service svc, const es_stmt *stmt,
+				const char *const *params, char **value, es_error *err)
+{
+	return call_text(svc, stmt, params, 0, value, err);
+}
+
+es_status
+es_db_call_text_idempotent(es_db_service svc, const es_stmt *stmt,
+						   const char *const *params, char **value, es_error *err)
+{
+	return call_text(svc, stmt, params, 1, value, err);
 }
 
 es_status

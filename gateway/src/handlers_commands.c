@@ -13,6 +13,7 @@
 
 #include "db.h"
 #include "handlers.h"
+#include "retry.h"
 #include "util.h"
 
 /* $3 is the Idempotency-Key (or NULL): it becomes the command's "id" */
@@ -62,10 +63,15 @@ es_h_execute_command(es_request *req, es_response *resp, es_error *err)
 								"Idempotency-Key differs from the command's \"id\"");
 		lower_uuid(key, keybuf);
 	}
+	/* an id before the first try, so a retry after a connection lost
+	 * mid-COMMIT gets the stored result instead of appending twice */
+	if (key == NULL && id == NULL)
+		es_uuid_generate(keybuf);
 	params[0] = req->claims.tenant_id;
 	params[1] = req->body;
-	params[2] = key != NULL ? keybuf : NULL;
-	if (es_db_call_text(ES_SVC_EVENT_STORE, &execute_command, params, &out, err) != ES_OK)
+	params[2] = key != NULL || id == NULL ? keybuf : NULL;
+	if (es_db_call_text_idempotent(ES_SVC_EVENT_STORE, &execute_command,
+								   params, &out, err) != ES_OK)
 		return ES_FAIL;
 	return es_response_json_or(resp, 200, out, err, 503, "command returned no result");
 }

@@ -227,7 +227,7 @@ fetch_batch(const char *tenant, long long *pos, es_buf *buf,
 	snprintf(maxb, sizeof(maxb), "%lld", max_bytes);
 	params[3] = maxb;
 	*more = 0;
-	if (es_db_call(ES_SVC_QUERY_HANDLER, &read_log_rows, params, &r, err) != ES_OK)
+	if (es_db_call(ES_SVC_LIVE, &read_log_rows, params, &r, err) != ES_OK)
 		return -1;
 	n = PQntuples(r);
 	for (int i = 0; i < n; i++)

@@ -109,6 +109,17 @@ build_app(int print_config)
 		.pool_size = cfg.pool_size,
 		.wait_ms = cfg.pool_wait_ms,
 		.statement_timeout_ms = cfg.res.statement_timeout_ms,
+		.command_timeout_ms = cfg.res.command_timeout_ms,
+		.query_timeout_ms = cfg.res.query_timeout_ms,
+		.max_retries = cfg.res.db_max_retries,
+		.initial_backoff_ms = cfg.res.db_initial_backoff_ms,
+		.multiplier = cfg.res.db_multiplier,
+		.es_failure_threshold = cfg.res.es_failure_threshold,
+		.es_open_seconds = cfg.res.es_open_seconds,
+		.es_half_open_probes = cfg.res.es_half_open_probes,
+		.qh_failure_threshold = cfg.res.qh_failure_threshold,
+		.qh_open_seconds = cfg.res.qh_open_seconds,
+		.qh_half_open_probes = cfg.res.qh_half_open_probes,
 	};
 	if (es_db_init(&dopt) != ES_OK)
 	{

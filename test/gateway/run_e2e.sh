@@ -131,8 +131,21 @@ wait_ready() { # port
 
 PORT1=$(free_port); PORT2=$(free_port)
 TA=e2e-a-$$; TB=e2e-b-$$
+# gw1: breakers reopen for probes after 1 s and retries start at 100 ms, so the
+# outage section below recovers within its 5 s window (defaults: 30/60 s, 1 s)
+cat >"$TMP/resilience-gw1.yaml" <<YAML
+circuit_breakers:
+  event_store:
+    open_seconds: 1
+  query_handler:
+    open_seconds: 1
+retries:
+  database:
+    initial_backoff_ms: 100
+YAML
 run_gw gw1 "$PORT1" ES_JWT_SECRET="$SECRET" ES_JWT_PUBLIC_KEY_FILE="$TMP/rsa.pub" \
-       ES_JWT_AUDIENCE=es-api ES_JWT_ISSUER=https://idp.test ES_MAX_BODY_BYTES=1048576 ES_JWT_MAX_TTL_SECONDS=7200
+       ES_JWT_AUDIENCE=es-api ES_JWT_ISSUER=https://idp.test ES_MAX_BODY_BYTES=1048576 ES_JWT_MAX_TTL_SECONDS=7200 \
+       ES_RESILIENCE_CONFIG="$TMP/resilience-gw1.yaml"
 PID1=$LASTPID; PIDS+=("$PID1")
 cat >"$TMP/resilience-gw2.yaml" <<YAML
 timeouts:
