@@ -69,6 +69,22 @@ ok "cluster, database, extension, gateway role, tenants alpha/beta/gamma"
 export ES_JWT_SECRET=$(openssl rand -hex 32)
 export ES_DATABASE_URL="host=$PGDIR port=$PGP dbname=es_cache user=es_cache_gw password=$PW connect_timeout=2"
 export ES_POOL_WAIT_MS=1000 ES_LOG_LEVEL=warn
+# breakers that reopen to a probe within a second and short retries, so the
+# suite sees the database come back without waiting out the contract's 30 s
+fast_breakers() { # [stale_query_cache]
+  cat <<YAML
+circuit_breakers:
+  event_store: {failure_threshold: 5, open_seconds: 1, half_open_probes: 1}
+  query_handler: {failure_threshold: 3, open_seconds: 1, half_open_probes: 1}
+retries:
+  database: {max_retries: 1, initial_backoff_ms: 100, multiplier: 2}
+fallbacks:
+  stale_query_cache: ${1:-true}
+YAML
+}
+fast_breakers >"$TMP/fast.yaml"
+fast_breakers false >"$TMP/fast_no_cache.yaml"
+export ES_RESILIENCE_CONFIG=$TMP/fast.yaml
 TA=$("$GW" token --tenant alpha); TB=$("$GW" token --tenant beta); TC=$("$GW" token --tenant gamma)
 
 # start_gw NAME [VAR=VALUE...] -> sets URL_<NAME>
@@ -105,7 +121,7 @@ append() { # url token stream type
 # ---- embedded LRU ---------------------------------------------------------
 start_gw E ES_CACHE_TTL_SECONDS=300 || bail "start gateway E (embedded cache)"
 start_gw T ES_CACHE_TTL_SECONDS=1 || bail "start gateway T (embedded cache, ttl 1 s)"
-start_gw O ES_RESILIENCE_CONFIG="$HERE/no_cache.yaml" || bail "start gateway O (stale_query_cache: false)"
+start_gw O ES_RESILIENCE_CONFIG="$TMP/fast_no_cache.yaml" || bail "start gateway O (stale_query_cache: false)"
 
 s=$(append "$URL_E" "$TA" s1 AlphaNoted); check "alpha appends to s1 (got $s: $(cat "$TMP/b"))" test "$s" = 200
 s=$(append "$URL_E" "$TB" s1 BetaNoted); check "beta appends to its own s1 (got $s)" test "$s" = 200
@@ -170,8 +186,17 @@ check "metrics: hits counted (embedded >= 5)" \
   test "$(metric "$URL_E" es_gateway_cache_hits_total embedded)" -ge 5
 check "metrics: embedded cache bytes gauge > 0" \
   test "$(metric "$URL_E" es_gateway_cache_bytes embedded)" -gt 0
-db_start || bail "restart the cluster"
+# the failed reads above opened the query breaker: it fails fast, and the
+# fast failure is served stale too
+qb=$(curl -s "$URL_E/metrics" | awk '$1 == "circuit_breaker_state{service=\"query_handler\"}" {print $2}')
 s=$(get "$URL_E/api/v1/streams/s1" "$TA")
+check "query breaker open (state $qb): cached read still served stale (got $s)" \
+  bash -c "test '$qb' -ge 1 && test '$s' = 200 && grep -qi '^X-Cache-Status: stale' '$TMP/h'"
+db_start || bail "restart the cluster"
+for _ in $(seq 1 50); do  # until the breaker's probe has gone through
+  s=$(get "$URL_E/api/v1/streams/s1" "$TA")
+  [ "$s" = 200 ] && ! grep -qi '^X-Cache-Status' "$TMP/h" && break; sleep 0.1
+done
 check "database back: fresh answer again, no X-Cache-Status (got $s)" \
   bash -c "test '$s' = 200 && ! grep -qi '^X-Cache-Status' '$TMP/h'"
 

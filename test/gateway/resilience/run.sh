@@ -78,7 +78,7 @@ YAML
 GWPORT=$(free_port)
 B=http://127.0.0.1:$GWPORT
 ES_DATABASE_URL="host=127.0.0.1 port=$PXPORT dbname=res user=gw password=gwpw" ES_LISTEN=127.0.0.1:$GWPORT \
-  ES_JWT_SECRET=$SECRET ES_RESILIENCE_CONFIG=$TMP/res.yaml ES_POOL_SIZE=4 ES_POOL_WAIT_MS=1000 \
+  ES_CACHE_TTL_SECONDS=0 ES_JWT_SECRET=$SECRET ES_RESILIENCE_CONFIG=$TMP/res.yaml ES_POOL_SIZE=4 ES_POOL_WAIT_MS=1000 \
   "$ROOT/gateway/es-gateway" >"$TMP/gw.out" 2>"$TMP/gw.err" &
 GWPID=$!
 TOK=$(ES_JWT_SECRET=$SECRET "$ROOT/gateway/es-gateway" token --tenant acme)
