@@ -20,4 +20,6 @@ rm -rf "$dir"
 scripts/cluster.sh start "$dir" 55442 || exit 1
 PGHOST=$dir PGPORT=55442 PGUSER=postgres bash test/gateway/bench.sh | tee test/bench/gateway_results.txt || rc=1
 scripts/cluster.sh stop "$dir"
+echo "=== gateway resilience (breakers, retries, cache on vs off; fail fast; recovery)"
+bash test/gateway/resilience_bench.sh | tee test/bench/resilience_results.txt || rc=1
 exit $rc
