@@ -90,6 +90,7 @@ run_suite "gateway unit tests" make -s -C gateway check
 run_suite "gateway end-to-end" bash test/gateway/run_e2e.sh
 run_suite "gateway end-to-end under valgrind" bash test/gateway/run_e2e.sh --valgrind
 run_suite "OpenAPI: redocly lint, generated TypeScript client" bash test/gateway/run_client.sh
+run_suite "gateway command spool and slow clients (test/gateway/spool)" bash test/gateway/spool/run.sh
 
 # the documentation: every sql/sh example of the READMEs runs on a fresh
 # cluster (and gateway) and prints what the README shows

@@ -80,7 +80,11 @@ static const env_param env_table[] = {
 	 "concurrent SSE subscriptions"},
 	{"ES_LOG_LEVEL", CT_STR, OFF(log_level), "info", 0, 0, 0, "debug|info|warn|error"},
 	{"ES_SPOOL_DIR", CT_STR, OFF(spool_dir), "", 0, 0, 0,
-	 "command spool directory (reserved)"},
+	 "command spool directory (empty = no spool)"},
+	{"ES_SPOOL_MAX_BYTES", CT_LL, OFF(spool_max_bytes), "67108864", 4096,
+	 1099511627776LL, 0, "spool bound in bytes (503 when full)"},
+	{"ES_SPOOL_MAX_COMMANDS", CT_INT, OFF(spool_max_commands), "10000", 1,
+	 10000000, 0, "spool bound in commands (503 when full)"},
 };
 
 typedef struct yaml_param

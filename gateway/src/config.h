@@ -46,6 +46,8 @@ typedef struct es_config
 	int			  sse_max_clients;
 	char		 *log_level;
 	char		 *spool_dir;
+	long long	  spool_max_bytes;
+	int			  spool_max_commands;
 	es_resilience res;
 } es_config;
 

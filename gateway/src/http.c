@@ -228,6 +228,7 @@ es_render_head(const es_response *resp, size_t body_len, int close_conn,
 			   char *buf, size_t len)
 {
 	char extra[160] = "";
+	char loc[128] = "";
 	int	 n;
 
 	if (resp->www_authenticate)
@@ -237,16 +238,18 @@ es_render_head(const es_response *resp, size_t body_len, int close_conn,
 		snprintf(extra, sizeof(extra), "Allow: %s\r\n", resp->allow);
 	else if (resp->retry_after > 0)
 		snprintf(extra, sizeof(extra), "Retry-After: %d\r\n", resp->retry_after);
+	if (resp->location[0])
+		snprintf(loc, sizeof(loc), "Location: %s\r\n", resp->location);
 	n = snprintf(buf, len,
 				 "HTTP/1.1 %d %s\r\n"
 				 "Content-Type: %s\r\n"
 				 "Content-Length: %zu\r\n"
 				 "Cache-Control: no-store\r\n"
 				 "X-Content-Type-Options: nosniff\r\n"
-				 "%s%s\r\n",
+				 "%s%s%s\r\n",
 				 resp->status, reason(resp->status),
 				 resp->content_type ? resp->content_type : "application/json",
-				 body_len, extra, close_conn ? "Connection: close\r\n" : "");
+				 body_len, extra, loc, close_conn ? "Connection: close\r\n" : "");
 	return (n < 0 || (size_t) n >= len) ? -1 : n;
 }
 

@@ -37,6 +37,7 @@ typedef struct es_response
 	char	   *body;		  /* malloc'd */
 	const char *content_type; /* default application/json */
 	int			retry_after;  /* seconds; 0 = no Retry-After header */
+	char		location[96]; /* Location header value or "" */
 	/* set by es_render_error only */
 	const char *www_authenticate; /* 401 challenge or NULL */
 	char		allow[64];		  /* 405: Allow header value or "" */

@@ -25,6 +25,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "pipeline.h"
+#include "spool.h"
 #include "token.h"
 #include "util.h"
 
@@ -228,10 +229,24 @@ main(int argc, char **argv)
 		fprintf(stderr, "es-gateway: cannot start the notification listener\n");
 		return 1;
 	}
+	if (cfg->spool_dir[0] != '\0' && cfg->res.command_spool)
+	{
+		char errbuf[512];
+
+		if (es_spool_open(cfg->spool_dir, cfg->spool_max_bytes,
+						  cfg->spool_max_commands, errbuf, sizeof(errbuf)) != ES_OK ||
+			es_spool_start(es_command_apply) != ES_OK)
+		{
+			fprintf(stderr, "es-gateway: command spool: %s\n", errbuf);
+			es_events_stop();
+			return 1;
+		}
+	}
 	ctx = start_http(cfg);
 	if (ctx == NULL)
 	{
 		es_log(ES_LOG_ERROR, "cannot listen on %s", cfg->listen);
+		es_spool_stop();
 		es_events_stop();
 		return 1;
 	}
@@ -243,6 +258,8 @@ main(int argc, char **argv)
 	es_events_stop(); /* wakes SSE loops; they end within one poll */
 	drain(cfg->request_timeout_ms);
 	mg_stop(ctx); /* closes the listener and the idle keep-alive connections */
+	es_spool_stop(); /* what is not replayed stays on disk for the next start
+					  */
 	es_db_shutdown();
 	es_metrics_reset();
 	es_app_free();
