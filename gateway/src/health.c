@@ -88,6 +88,7 @@ es_h_metrics(es_request *req, es_response *resp, es_error *err)
 	es_metrics_render(&b, es_db_pool_size(), es_db_pool_available(), 0, 0);
 	es_metrics_render_sse(&b, es_events_subscribers());
 	es_spool_render_metrics(&b);
+	es_http_guard_render_metrics(&b);
 	es_metrics_render_process(&b, ES_GATEWAY_VERSION);
 	es_response_json(resp, 200, b.data);
 	resp->content_type = "text/plain; version=0.0.4; charset=utf-8";

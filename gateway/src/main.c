@@ -242,10 +242,28 @@ main(int argc, char **argv)
 			return 1;
 		}
 	}
+	{
+		es_http_guard_options gopt = {
+			.body_deadline_ms = cfg->body_deadline_ms,
+			.max_body_readers = cfg->threads - cfg->reserve_threads > 0
+									? cfg->threads - cfg->reserve_threads
+									: 1,
+			.max_per_client = cfg->max_client_body_readers,
+		};
+
+		if (es_http_guard_start(&gopt) != ES_OK)
+		{
+			fprintf(stderr, "es-gateway: cannot start the request deadline watchdog\n");
+			es_spool_stop();
+			es_events_stop();
+			return 1;
+		}
+	}
 	ctx = start_http(cfg);
 	if (ctx == NULL)
 	{
 		es_log(ES_LOG_ERROR, "cannot listen on %s", cfg->listen);
+		es_http_guard_stop();
 		es_spool_stop();
 		es_events_stop();
 		return 1;

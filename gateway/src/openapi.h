@@ -57,7 +57,7 @@ static const char es_openapi_schemas[] =
 	"'required':['code','message','details'],'additionalProperties':false,'properties':{"
 	"'code':{'type':'string','description':'malformed_request, missing_token, invalid_token, forbidden, not_found, method_not_allowed, "
 	"conflict, wrong_expected_version, payload_too_large, uri_too_long, unsupported_media_type, invalid_content, "
-	"command_rejected, tenant_suspended, limit_exceeded, headers_too_large, unavailable or timeout',"
+	"command_rejected, tenant_suspended, limit_exceeded, headers_too_large, request_timeout, too_many_requests, unavailable or timeout',"
 	"'examples':['wrong_expected_version']},"
 	"'message':{'type':'string'},"
 	"'details':{'$ref':'#/components/schemas/ErrorDetails'}}}}},"

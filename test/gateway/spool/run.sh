@@ -37,6 +37,7 @@ cleanup() {
   if [ -n "${SPOOL_KEEP:-}" ]; then echo "# kept $TMP" >&2; else rm -rf "$TMP"; fi
 }
 trap cleanup EXIT
+trap 'exit 1' INT TERM
 
 make -s -C "$GWDIR" >"$TMP/build.log" 2>&1 || { cat "$TMP/build.log"; echo "0 passed, 1 failed"; exit 1; }
 GWBIN=$GWDIR/es-gateway
@@ -216,6 +217,80 @@ curl -s "$URL/api/v1/streams/st-1?limit=1000" -H "Authorization: Bearer $TENANT"
 check "a restart after the drain applies nothing again (st-1 has 21 events)" \
   test "$(jq '.events | length' "$TMP/st-1b.json")" = 21
 check "the restarted gateway finds an empty spool" test "$(metric "$GWPORT" es_gateway_spool_depth)" = 0
+
+# ---- slow clients ------------------------------------------------------------
+# 40 clients announce a 100000-byte body and send one byte every 2 s: 20 with
+# a valid token (cut with 408 at the 3 s body deadline), 20 without (401,
+# then the connection is closed at once instead of draining the body).
+# Throughout, /health answers within 1 s and normal clients are served.
+kill -9 "$GWPID"; wait "$GWPID" 2>/dev/null
+start_gw "$TMP/spool" "$GWPORT" ES_BODY_DEADLINE_MS=3000
+SLOW=$HERE/slow_client.pl
+: >"$TMP/slow.out"
+SLOWPIDS=()
+for k in $(seq 1 20); do
+  perl "$SLOW" "$GWPORT" "$TENANT" 15 >>"$TMP/slow.out" & SLOWPIDS+=($!)
+  perl "$SLOW" "$GWPORT" "" 15 >>"$TMP/slow.out" & SLOWPIDS+=($!)
+done
+sleep 0.3
+: >"$TMP/health.times"; : >"$TMP/normal.codes"
+end=$(( $(date +%s) + 7 ))
+k=0
+while [ "$(date +%s)" -lt "$end" ]; do
+  curl -s -o /dev/null -m 5 -w '%{http_code} %{time_total}\n' "$URL/health" >>"$TMP/health.times"
+  k=$((k+1))
+  post "$URL" "$(cat /proc/sys/kernel/random/uuid)" \
+       "{\"type\":\"append\",\"stream\":\"normal\",\"events\":[{\"type\":\"Noted\",\"data\":{\"k\":$k}}]}" >>"$TMP/normal.codes"
+  echo >>"$TMP/normal.codes"
+  curl -s -o /dev/null -m 5 -w '%{http_code}\n' "$URL/api/v1/streams/normal" -H "Authorization: Bearer $TENANT" >>"$TMP/normal.codes"
+  sleep 0.2
+done
+wait "${SLOWPIDS[@]}"
+echo "# /health during the slow clients: $(wc -l <"$TMP/health.times") calls, slowest $(sort -k2 -n "$TMP/health.times" | tail -1 | cut -d' ' -f2) s"
+check "/health answered 200 within 1 s throughout (>= 20 calls)" \
+  bash -c "[ \$(wc -l <'$TMP/health.times') -ge 20 ] && awk '\$1 != 200 || \$2 >= 1.0 {bad=1} END {exit bad}' '$TMP/health.times'"
+check "normal clients served throughout (every command 200, every read 200)" \
+  bash -c "[ \$(wc -l <'$TMP/normal.codes') -ge 20 ] && ! grep -qv '^200\$' '$TMP/normal.codes'"
+check "20 slow clients with a token: 408 and closed at the 3 s deadline (before 5 s)" \
+  test "$(awk '$1 == 408 && $2 == 1 && $3 >= 2.9 && $4 < 5' "$TMP/slow.out" | wc -l)" = 20
+check "20 slow clients without a token: 401 and closed within 1 s" \
+  test "$(awk '$1 == 401 && $2 == 1 && $4 < 1' "$TMP/slow.out" | wc -l)" = 20
+check "es_gateway_request_timeouts_total 20" test "$(metric "$GWPORT" es_gateway_request_timeouts_total)" = 20
+
+# the reserve and the per-client cap: 8 workers, 4 kept for /health and
+# /metrics: 6 slow clients at once -> 4 read their body, 2 get 503 at once
+kill -9 "$GWPID"; wait "$GWPID" 2>/dev/null
+start_gw "$TMP/spool" "$GWPORT" ES_BODY_DEADLINE_MS=3000 ES_THREADS=8 ES_RESERVE_THREADS=4 ES_SSE_MAX_CLIENTS=2
+: >"$TMP/slow2.out"
+SLOWPIDS=()
+for k in $(seq 1 6); do perl "$SLOW" "$GWPORT" "$TENANT" 6 >>"$TMP/slow2.out" & SLOWPIDS+=($!); done
+sleep 0.5
+code=$(curl -s -o /dev/null -m 5 -w '%{http_code} %{time_total}' "$URL/health")
+check "8 workers, 6 slow bodies: /health still answers 200 within 1 s ($code)" \
+  bash -c "set -- $code; [ \$1 = 200 ] && awk -v t=\$2 'BEGIN {exit !(t < 1.0)}'"
+code=$(curl -s -o /dev/null -m 5 -w '%{http_code}' "$URL/metrics")
+check "... and /metrics 200" test "$code" = 200
+wait "${SLOWPIDS[@]}"
+check "... 4 slow bodies read until the deadline (408), 2 refused at once (503)" \
+  bash -c "[ \$(awk '\$1 == 408' '$TMP/slow2.out' | wc -l) = 4 ] && [ \$(awk '\$1 == 503 && \$3 < 1' '$TMP/slow2.out' | wc -l) = 2 ]"
+kill -9 "$GWPID"; wait "$GWPID" 2>/dev/null
+start_gw "$TMP/spool" "$GWPORT" ES_BODY_DEADLINE_MS=3000 ES_MAX_CLIENT_BODY_READERS=2
+: >"$TMP/slow3.out"
+SLOWPIDS=()
+for k in $(seq 1 3); do perl "$SLOW" "$GWPORT" "$TENANT" 5 >>"$TMP/slow3.out" & SLOWPIDS+=($!); done
+wait "${SLOWPIDS[@]}"
+check "ES_MAX_CLIENT_BODY_READERS=2: a third slow body from one address gets 429 at once" \
+  bash -c "[ \$(awk '\$1 == 408' '$TMP/slow3.out' | wc -l) = 2 ] && [ \$(awk '\$1 == 429 && \$3 < 1' '$TMP/slow3.out' | wc -l) = 1 ]"
+
+# a chunked body that stops short is cut at the deadline too
+exec 7<>/dev/tcp/127.0.0.1/"$GWPORT"
+printf 'POST /api/v1/commands/execute HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n{"type":' "$TENANT" >&7
+t0=$(date +%s%N)
+ans=$(timeout 10 head -c 12 <&7)
+t1=$(date +%s%N)
+exec 7>&-
+check "truncated chunked body: 408 at the deadline ($(( (t1 - t0) / 1000000 )) ms)" \
+  bash -c "[ '$ans' = 'HTTP/1.1 408' ] && [ $(( (t1 - t0) / 1000000 )) -lt 4500 ]"
 
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]
