@@ -92,6 +92,7 @@ run_suite "gateway resilience (test/gateway/resilience)" bash test/gateway/resil
 run_suite "gateway end-to-end under valgrind" bash test/gateway/run_e2e.sh --valgrind
 run_suite "gateway fallback cache: embedded, redis shared by 2 replicas, tenant isolation (test/gateway/cache)" bash test/gateway/cache/run.sh
 run_suite "OpenAPI: redocly lint, generated TypeScript client" bash test/gateway/run_client.sh
+run_suite "gateway command spool and slow clients (test/gateway/spool)" bash test/gateway/spool/run.sh
 
 # the documentation: every sql/sh example of the READMEs runs on a fresh
 # cluster (and gateway) and prints what the README shows

@@ -88,7 +88,17 @@ static const env_param env_table[] = {
 	 "bound of each Redis connect and command"},
 	{"ES_LOG_LEVEL", CT_STR, OFF(log_level), "info", 0, 0, 0, "debug|info|warn|error"},
 	{"ES_SPOOL_DIR", CT_STR, OFF(spool_dir), "", 0, 0, 0,
-	 "command spool directory (reserved)"},
+	 "command spool directory (empty = no spool)"},
+	{"ES_BODY_DEADLINE_MS", CT_INT, OFF(body_deadline_ms), "15000", 0, 3600000,
+	 0, "whole request body deadline (408, connection closed); 0 = none"},
+	{"ES_RESERVE_THREADS", CT_INT, OFF(reserve_threads), "4", 0, 4096, 0,
+	 "workers never given to body readers (for /health, /metrics)"},
+	{"ES_MAX_CLIENT_BODY_READERS", CT_INT, OFF(max_client_body_readers), "0", 0, 4096,
+	 0, "requests reading a body at once per client address (429); 0 = no cap"},
+	{"ES_SPOOL_MAX_BYTES", CT_LL, OFF(spool_max_bytes), "67108864", 4096,
+	 1099511627776LL, 0, "spool bound in bytes (503 when full)"},
+	{"ES_SPOOL_MAX_COMMANDS", CT_INT, OFF(spool_max_commands), "10000", 1,
+	 10000000, 0, "spool bound in commands (503 when full)"},
 };
 
 typedef struct yaml_param

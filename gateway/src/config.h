@@ -50,6 +50,11 @@ typedef struct es_config
 	int			  redis_timeout_ms;
 	char		 *log_level;
 	char		 *spool_dir;
+	long long	  spool_max_bytes;
+	int			  body_deadline_ms;
+	int			  reserve_threads;
+	int			  max_client_body_readers;
+	int			  spool_max_commands;
 	es_resilience res;
 } es_config;
 

@@ -17,6 +17,9 @@ es_status es_h_get_tenant(es_request *req, es_response *resp, es_error *err) ES_
 es_status es_h_execute_command(es_request *req, es_response *resp,
 							   es_error *err) ES_MUSTCHECK;
 es_status es_h_get_command(es_request *req, es_response *resp, es_error *err) ES_MUSTCHECK;
+/* es_execute(tenant, body || {"id": id}): the spool's replay callback. */
+es_status es_command_apply(const char *tenant, const char *id,
+						   const char *body, es_error *err) ES_MUSTCHECK;
 es_status es_h_execute_query(es_request *req, es_response *resp, es_error *err) ES_MUSTCHECK;
 es_status es_h_read_stream(es_request *req, es_response *resp, es_error *err) ES_MUSTCHECK;
 es_status es_h_read_events(es_request *req, es_response *resp, es_error *err) ES_MUSTCHECK;

@@ -15,6 +15,7 @@
 #include "handlers.h"
 #include "metrics.h"
 #include "retry.h"
+#include "spool.h"
 #include "util.h"
 
 /* Body shared by /health answers. */
@@ -101,6 +102,8 @@ es_h_metrics(es_request *req, es_response *resp, es_error *err)
 	es_breaker_render(&b);
 	es_retry_render(&b);
 	es_metrics_render_sse(&b, es_events_subscribers());
+	es_spool_render_metrics(&b);
+	es_http_guard_render_metrics(&b);
 	es_metrics_render_process(&b, ES_GATEWAY_VERSION);
 	es_cache_render_metrics(&b);
 	es_response_json(resp, 200, b.data);

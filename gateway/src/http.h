@@ -14,6 +14,7 @@
 #include "auth.h"
 #include "errors.h"
 #include "router.h"
+#include "util.h"
 
 #define ES_MAX_JSON_DEPTH 128
 
@@ -37,6 +38,7 @@ typedef struct es_response
 	char	   *body;		  /* malloc'd */
 	const char *content_type; /* default application/json */
 	int			retry_after;  /* seconds; 0 = no Retry-After header */
+	char		location[96]; /* Location header value or "" */
 	/* set by es_render_error only */
 	const char *www_authenticate; /* 401 challenge or NULL */
 	char		allow[64];		  /* 405: Allow header value or "" */
@@ -90,6 +92,28 @@ int es_http_reply(struct mg_connection *conn, const es_response *resp, int close
 
 /* Render and write an error; returns the status sent. */
 int es_http_reply_error(struct mg_connection *conn, es_error *err, int close_conn);
+
+/* Slow-client protections (0 = off): whole body deadline (408; the
+ * connection is closed), at most max_body_readers requests reading a body
+ * at once (503; keeps workers free for /health and /metrics), at most
+ * max_per_client of them per client address (429). */
+typedef struct es_http_guard_options
+{
+	int body_deadline_ms;
+	int max_body_readers;
+	int max_per_client;
+} es_http_guard_options;
+
+es_status es_http_guard_start(const es_http_guard_options *opt) ES_MUSTCHECK;
+void	  es_http_guard_stop(void);
+
+/* Close a connection whose request body was not read, after its answer:
+ * FIN, up to 1 s for the client to close, then no more reads. */
+void es_http_cut(struct mg_connection *conn);
+
+/* es_gateway_body_readers, request_timeouts_total, connections_cut_total,
+ * body_refused_total. */
+void es_http_guard_render_metrics(es_buf *out);
 
 void es_request_free(es_request *req);
 void es_response_free(es_response *resp);

@@ -26,6 +26,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "pipeline.h"
+#include "spool.h"
 #include "token.h"
 #include "util.h"
 
@@ -249,10 +250,42 @@ main(int argc, char **argv)
 		fprintf(stderr, "es-gateway: cannot start the notification listener\n");
 		return 1;
 	}
+	if (cfg->spool_dir[0] != '\0' && cfg->res.command_spool)
+	{
+		char errbuf[512];
+
+		if (es_spool_open(cfg->spool_dir, cfg->spool_max_bytes,
+						  cfg->spool_max_commands, errbuf, sizeof(errbuf)) != ES_OK ||
+			es_spool_start(es_command_apply) != ES_OK)
+		{
+			fprintf(stderr, "es-gateway: command spool: %s\n", errbuf);
+			es_events_stop();
+			return 1;
+		}
+	}
+	{
+		es_http_guard_options gopt = {
+			.body_deadline_ms = cfg->body_deadline_ms,
+			.max_body_readers = cfg->threads - cfg->reserve_threads > 0
+									? cfg->threads - cfg->reserve_threads
+									: 1,
+			.max_per_client = cfg->max_client_body_readers,
+		};
+
+		if (es_http_guard_start(&gopt) != ES_OK)
+		{
+			fprintf(stderr, "es-gateway: cannot start the request deadline watchdog\n");
+			es_spool_stop();
+			es_events_stop();
+			return 1;
+		}
+	}
 	ctx = start_http(cfg);
 	if (ctx == NULL)
 	{
 		es_log(ES_LOG_ERROR, "cannot listen on %s", cfg->listen);
+		es_http_guard_stop();
+		es_spool_stop();
 		es_events_stop();
 		return 1;
 	}
@@ -264,6 +297,8 @@ main(int argc, char **argv)
 	es_events_stop(); /* wakes SSE loops; they end within one poll */
 	drain(cfg->request_timeout_ms);
 	mg_stop(ctx); /* closes the listener and the idle keep-alive connections */
+	es_spool_stop(); /* what is not replayed stays on disk for the next start
+					  */
 	es_db_shutdown();
 	es_cache_shutdown();
 	es_metrics_reset();

@@ -140,11 +140,17 @@ read_body(exchange *x)
 static int
 render(exchange *x, es_status st)
 {
+	int status;
+
 	if (st == ES_STREAMED)
 		return 200;
 	if (st == ES_OK)
-		return es_http_reply(x->req.conn, &x->resp, x->close_conn);
-	return es_http_reply_error(x->req.conn, &x->err, x->close_conn);
+		status = es_http_reply(x->req.conn, &x->resp, x->close_conn);
+	else
+		status = es_http_reply_error(x->req.conn, &x->err, x->close_conn);
+	if (x->close_conn)
+		es_http_cut(x->req.conn); /* never drain an unread body */
+	return status;
 }
 
 static void
