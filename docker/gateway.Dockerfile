@@ -17,7 +17,8 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libcivetweb1 libpq5 libssl3 libcjson1 libyaml-0-2 libhiredis0.14 \
  && rm -rf /var/lib/apt/lists/* \
- && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin gateway
+ && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin gateway \
+ && install -d -o 10001 -g 10001 -m 0700 /var/spool/es-gateway
 COPY --from=build /src/gateway/es-gateway /usr/local/bin/es-gateway
 COPY gateway/config/resilience.yaml /etc/es-gateway/resilience.yaml
 COPY docker/gateway/entrypoint.sh /usr/local/bin/es-gateway-entrypoint

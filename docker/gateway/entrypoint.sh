@@ -11,6 +11,12 @@ if [ -n "${ES_DATABASE_PASSWORD_FILE:-}" ]; then
 	PGPASSWORD=$(tr -d '\n' <"$ES_DATABASE_PASSWORD_FILE")
 	export PGPASSWORD
 fi
+# the shared fallback cache: the Redis password from its secret file
+if [ -n "${ES_REDIS_HOST:-}" ]; then
+	auth=""
+	[ -z "${ES_REDIS_PASSWORD_FILE:-}" ] || auth=":$(tr -d '\n' <"$ES_REDIS_PASSWORD_FILE")@"
+	export ES_REDIS_URL="redis://${auth}${ES_REDIS_HOST}"
+fi
 # compose passes unset optional settings as empty strings: empty = not set
 for v in ES_JWT_AUDIENCE ES_JWT_ISSUER; do
 	[ -n "${!v:-}" ] || unset "$v"

@@ -211,6 +211,18 @@ health_is() {	# health_is STATUS SECONDS
 	done
 	return 1
 }
+# the fallback cache is the shared Redis: the reads above were stored there
+gw_metrics() {	# the /metrics text of a gateway replica, from inside its container
+	$DOCKER exec "$(compose ps -q "$1")" bash -c \
+		'exec 3<>/dev/tcp/127.0.0.1/8080 && printf "GET /metrics HTTP/1.0\r\n\r\n" >&3 && cat <&3'
+}
+stores=0
+for g in gateway1 gateway2 gateway3; do
+	n=$(gw_metrics $g | awk '$1 == "es_gateway_cache_stores_total{backend=\"redis\"}" {print $2}')
+	stores=$((stores + ${n:-0}))
+done
+check "answers stored in the shared Redis cache ($stores stores over 3 replicas)" test "$stores" -gt 0
+
 compose stop postgres >/dev/null 2>&1
 check "PostgreSQL stopped: /health says degraded" health_is degraded 30
 compose start postgres >/dev/null 2>&1
