@@ -62,7 +62,7 @@ char *es_worker_database = NULL;
 int	  es_worker_batch_size = 100;
 int	  es_worker_naptime = 1000;
 int	  es_worker_max_attempts = 3;
-int	  es_worker_retry_delay = 1000;
+int	  es_worker_retry_delay = 2000;
 int	  es_worker_handler_timeout = 10000;
 int	  es_worker_batch_time = 1000;
 bool  es_preloaded = false;
@@ -121,7 +121,7 @@ define_gucs(void)
 
 	DefineCustomIntVariable("es_saas.worker_retry_delay",
 							"First backoff after a failed event; doubles per attempt.",
-							NULL, &es_worker_retry_delay, 1000, 0, 3600 * 1000,
+							NULL, &es_worker_retry_delay, 2000, 0, 3600 * 1000,
 							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
 
 	DefineCustomIntVariable("es_saas.worker_handler_timeout",

@@ -26,6 +26,12 @@ AS $$ INSERT INTO applied VALUES (tenant, (event ->> 'position')::bigint) $$;
 SELECT es_create_tenant('t' || i) FROM generate_series(1, 4) i;
 });
 
+# the contract's event-processing retries by default: 2 retries, 2 s -> 4 s
+is($node->safe_psql('postgres', 'SHOW es_saas.worker_max_attempts'), '3',
+	'default: 3 attempts at an event (2 retries)');
+is($node->safe_psql('postgres', 'SHOW es_saas.worker_retry_delay'), '2s',
+	'default: first retry after 2 s (then 4 s)');
+
 my $worker_pid;
 $node->poll_query_until('postgres', q{
 	SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'es_saas projection worker'})
