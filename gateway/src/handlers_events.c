@@ -17,7 +17,9 @@
  * sse_write writes in chunks and also gives up when the whole write takes
  * longer than the request timeout, so a client that reads too slowly (or
  * not at all) is cut off whatever its address family, and the worker and
- * the subscription are freed.  No socket lookup, no watchdog thread.
+ * the subscription are freed.  A client that disconnects is seen while the
+ * subscription waits (its socket, looked up once, polled every 200 ms), so
+ * its slot is free within a second.
  *
  * Concurrency: notify_lock guards notify_gen, listener_stop and sse_active;
  * notify_cond is broadcast on every notification and on stop.
@@ -36,7 +38,8 @@
 #include "log.h"
 #include "util.h"
 
-#define SSE_BATCH "200"
+#define SSE_BATCH		  "200"
+#define SSE_PEER_CHECK_MS 200
 
 static const es_stmt read_log_json = {"es_read_log",
 									  "SELECT jsonb_build_object('events', coalesce(jsonb_agg(to_jsonb(e) ORDER BY e.position), "
@@ -209,6 +212,32 @@ wait_notify(unsigned long seen, int timeout_ms)
 	return g;
 }
 
+/*
+ * Wait until a notification or poll_ms, watching the subscriber's socket
+ * every SSE_PEER_CHECK_MS: a client that went away (a killed `curl -N`)
+ * frees its slot within a second, not at the next heartbeat write.
+ * Returns 0 when the client is gone or the gateway stops.
+ */
+static int
+wait_for_events(unsigned long *gen, int poll_ms, int sock)
+{
+	long long end = es_mono_ms() + poll_ms;
+
+	for (;;)
+	{
+		long long	  left = end - es_mono_ms();
+		unsigned long seen = *gen;
+
+		if (es_http_peer_gone(sock) || es_app_stopping())
+			return 0;
+		if (left <= 0)
+			return 1;
+		*gen = wait_notify(seen, (int) (left < SSE_PEER_CHECK_MS ? left : SSE_PEER_CHECK_MS));
+		if (*gen != seen)
+			return !es_http_peer_gone(sock) && !es_app_stopping();
+	}
+}
+
 /* Fetch events after *pos into buf (bounded); advances *pos.
  * Returns number of rows consumed, -1 on error; *more when rows remain. */
 static int
@@ -272,6 +301,7 @@ serve_sse(es_request *req, long long pos, es_error *err)
 	int				 more = 0, admitted = 0;
 	unsigned long	 gen;
 	long long		 last_write;
+	int				 sock;
 
 	pthread_mutex_lock(&notify_lock);
 	if (sse_active < cfg->sse_max_clients)
@@ -303,6 +333,7 @@ serve_sse(es_request *req, long long pos, es_error *err)
 			goto end;
 	}
 	last_write = es_mono_ms();
+	sock = es_http_conn_socket(req->conn);
 	while (!es_app_stopping())
 	{
 		if (buf.len > 0)
@@ -312,12 +343,8 @@ serve_sse(es_request *req, long long pos, es_error *err)
 			buf.len = 0;
 			last_write = es_mono_ms();
 		}
-		if (!more)
-		{
-			gen = wait_notify(gen, cfg->sse_poll_ms);
-			if (es_app_stopping())
-				break;
-		}
+		if (!more && !wait_for_events(&gen, cfg->sse_poll_ms, sock))
+			break;
 		if (es_mono_ms() - last_write >= (long long) cfg->sse_heartbeat_seconds * 1000)
 		{
 			if (sse_write(req->conn, ": heartbeat\n\n", 12) != 0)

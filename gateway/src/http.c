@@ -256,6 +256,32 @@ guard_leave(const es_request *req, body_watch *w)
 	pthread_mutex_unlock(&guard_lock);
 }
 
+int
+es_http_conn_socket(struct mg_connection *conn)
+{
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+
+	return ri ? find_socket(ri) : -1;
+}
+
+int
+es_http_peer_gone(int fd)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	char		  c;
+	ssize_t		  n;
+
+	if (fd < 0 || poll(&pfd, 1, 0) <= 0)
+		return 0;
+	if (pfd.revents & (POLLHUP | POLLERR | POLLNVAL))
+		return 1;
+	/* readable: end of file (the peer closed) or a reset; bytes it sent
+	 * are left for civetweb */
+	n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	return n == 0 ||
+		   (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
 void
 es_http_cut(struct mg_connection *conn)
 {

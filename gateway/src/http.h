@@ -69,6 +69,15 @@ es_status es_response_json_or(es_response *resp, int status, char *json,
 							  es_error *err, int missing_status,
 							  const char *message) ES_MUSTCHECK;
 
+/* The socket of the request's connection, found by its address pair
+ * (civetweb 1.15 has no accessor), or -1.  Valid while the calling worker
+ * serves the request; for polling only, never for reads or writes. */
+int es_http_conn_socket(struct mg_connection *conn);
+
+/* Whether the peer of socket fd has closed or reset the connection,
+ * without waiting and without consuming what it sent. */
+int es_http_peer_gone(int fd);
+
 /* Renderer (pure): an error value -> status, body and headers in resp
  * (which the caller frees).  No status 500 ever leaves: an error with no
  * status becomes 503 "internal failure", a 500 becomes 503 unavailable.

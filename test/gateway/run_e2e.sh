@@ -152,6 +152,7 @@ timeouts:
   database_statement_ms: 1000
 YAML
 run_gw gw2 "$PORT2" ES_JWT_PUBLIC_KEY_FILE="$TMP/ec.pub" ES_REQUEST_TIMEOUT_MS=1500 ES_SSE_MAX_CLIENTS=1 \
+       ES_SSE_HEARTBEAT_SECONDS=30 \
        ES_RESILIENCE_CONFIG="$TMP/resilience-gw2.yaml"
 PID2=$LASTPID; PIDS+=("$PID2")
 check "gateway (HS256 + RS256) is up on 127.0.0.1:$PORT1" wait_ready "$PORT1"

@@ -1,7 +1,8 @@
 #!/usr/bin/perl
 # 100_resource_bounds.pl - the second gateway (ES256 only, request timeout 1.5 s,
-# ES_SSE_MAX_CLIENTS=1): subscription limit (503), slowloris cut off, a
-# subscriber that never reads is cut off and its slot freed.
+# ES_SSE_MAX_CLIENTS=1, heartbeats every 30 s): subscription limit (503), a
+# killed `curl -N` frees its slot within a second (not at the next heartbeat),
+# slowloris cut off, a subscriber that never reads is cut off and its slot freed.
 # Driven by run_e2e.sh (which provides the environment); prints TAP.
 use strict;
 use warnings;
@@ -33,6 +34,28 @@ my ($TA, $TOKA) = area_tenant('bounds');
   my $s2 = $sse->();
   is($status_of->($s2), 503, 'gw2: subscription beyond ES_SSE_MAX_CLIENTS=1: 503');
   close $s2; close $s1;
+  # wait until the slot is free again (a closed socket is seen within a second)
+  my $reuse_after = sub { my $t = time; my $st = 0;
+    while (time - $t < 10 * $SLOW) { my $s = $sse->(); $st = $status_of->($s); close $s; last if $st == 200; select(undef, undef, undef, 0.05) }
+    ($st, time - $t) };
+  my ($st0, $w0) = $reuse_after->();
+  is($st0, 200, sprintf('gw2: a closed subscription frees its slot (%.2fs)', $w0));
+  ok($w0 < 1.0 * $SLOW + 0.3, sprintf('gw2: ... within a second of the close, heartbeats are 30 s apart (%.2fs)', $w0));
+  # a real `curl -N` killed with -9 (the reconnect-burst case): its slot is free within 1 s
+  {
+    my $out = "/tmp/e2e-curl-$$.out";
+    my $pid = fork() // die "fork: $!";
+    if (!$pid) { open(STDOUT, '>', $out); open(STDERR, '>', '/dev/null');
+      exec('curl', '-siN', '-H', "Authorization: Bearer $tok", '-H', 'Accept: text/event-stream', "http://$h2:$p2/api/v1/events?after=999999999") or exit 127 }
+    my $dl = time + 5 * $SLOW;
+    select(undef, undef, undef, 0.05) while (time < $dl && !-s $out);
+    my ($gauge) = $http->get("http://$h2:$p2/metrics")->{content} =~ /^es_gateway_sse_subscribers (\d+)$/m;
+    is($gauge, 1, 'gw2: the curl -N subscription holds the only slot');
+    kill 'KILL', $pid; waitpid($pid, 0); unlink $out;
+    my ($st1, $w1) = $reuse_after->();
+    is($st1, 200, 'gw2: after kill -9 of curl -N a new subscription is admitted');
+    ok($w1 <= 1.0 * $SLOW, sprintf('gw2: ... within 1 s of the kill (%.2fs)', $w1));
+  }
   # slowloris: headers never finished -> connection closed after the request timeout
   my $slow = IO::Socket::INET->new(PeerAddr => $h2, PeerPort => $p2) or die;
   print $slow "GET /health HTTP/1.1\r\nHost: x\r\n";
