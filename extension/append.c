@@ -26,6 +26,7 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
@@ -215,7 +216,11 @@ insert_events(const char *tenant, const char *stream, const char *category,
 		ExecClearTuple(slot);
 	}
 
-	ExecCloseIndices(rri);
+	/* as ExecCloseIndices, but the locks are kept to the end of the
+	 * transaction (the executor's own rule): no release now, and the next
+	 * append of the transaction finds them held */
+	for (int i = 0; i < rri->ri_NumIndices; i++)
+		index_close(rri->ri_IndexRelationDescs[i], NoLock);
 	ExecResetTupleTable(estate->es_tupleTable, false);
 	FreeExecutorState(estate);
 	table_close(rel, NoLock);

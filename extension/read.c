@@ -187,9 +187,14 @@ es_scan_log(const char *tenant, const char *category, int64 after_position,
 int64
 es_current_stream_version(const char *tenant, const char *stream, bool latest)
 {
-	Relation heap = table_open(es_relid(ES_REL_EVENTS), AccessShareLock);
-	Relation index =
-		index_open(es_relid(ES_REL_EVENTS_STREAM_VERSION), AccessShareLock);
+	/*
+	 * Writers ask for the latest version and insert next: they take the
+	 * insert's RowExclusiveLock now, so the insert finds it already held.
+	 * Locks are kept to the end of the transaction, as the executor does.
+	 */
+	LOCKMODE mode = latest ? RowExclusiveLock : AccessShareLock;
+	Relation heap = table_open(es_relid(ES_REL_EVENTS), mode);
+	Relation index = index_open(es_relid(ES_REL_EVENTS_STREAM_VERSION), mode);
 	SnapshotData dirty;
 	Snapshot	 snapshot;
 	ScanKeyData	 keys[2];
@@ -209,8 +214,8 @@ es_current_stream_version(const char *tenant, const char *stream, bool latest)
 								 Anum_es_events_version);
 	if (!latest)
 		UnregisterSnapshot(snapshot);
-	index_close(index, AccessShareLock);
-	table_close(heap, AccessShareLock);
+	index_close(index, NoLock);
+	table_close(heap, NoLock);
 	return version;
 }
 

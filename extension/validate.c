@@ -204,6 +204,119 @@ es_jsonb_depth(Jsonb *jb)
 	return max_depth;
 }
 
+/* Bytes escape_json() writes for a string: quotes plus escapes. */
+static int64
+escaped_length(const char *s, int len)
+{
+	int64 n = 2;
+
+	for (int i = 0; i < len; i++)
+	{
+		unsigned char c = (unsigned char) s[i];
+
+		if (c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' ||
+			c == '\r' || c == '\t')
+			n += 2;
+		else if (c < ' ')
+			n += 6; /* \u00XX */
+		else
+			n += 1;
+	}
+	return n;
+}
+
+/* Bytes of a scalar as JsonbToCString() prints it. */
+static int64
+scalar_length(JsonbValue *v)
+{
+	switch (v->type)
+	{
+		case jbvNull:
+			return 4;
+		case jbvBool:
+			return v->val.boolean ? 4 : 5;
+		case jbvString:
+			return escaped_length(v->val.string.val, v->val.string.len);
+		case jbvNumeric:
+		{
+			char *num = DatumGetCString(
+				DirectFunctionCall1(numeric_out, NumericGetDatum(v->val.numeric)));
+			int64 n = strlen(num);
+
+			pfree(num);
+			return n;
+		}
+		default:
+			elog(ERROR, "unexpected jsonb scalar type %d", (int) v->type);
+	}
+	return 0; /* keep the compiler quiet */
+}
+
+/*
+ * Nesting depth of jb and, in *text_bytes, the length of its text form --
+ * exactly what JsonbToCString() would produce (", " between items, ": "
+ * after keys), in one walk and without building the string: the size limit
+ * is defined on the JSON text, and printing every event just to count it
+ * was the largest avoidable cost of an append.
+ */
+int
+es_jsonb_measure(Jsonb *jb, int64 *text_bytes)
+{
+	JsonbIterator	  *it = JsonbIteratorInit(&jb->root);
+	JsonbValue		   v;
+	JsonbIteratorToken tok;
+	int				   depth = 0;
+	int				   max_depth = 0;
+	bool			   first = true;
+	int64			   n = 0;
+
+	while ((tok = JsonbIteratorNext(&it, &v, false)) != WJB_DONE)
+	{
+		switch (tok)
+		{
+			case WJB_BEGIN_ARRAY:
+			case WJB_BEGIN_OBJECT:
+				if (!first)
+					n += 2;
+				/* a raw scalar is wrapped in a pseudo array, printed bare */
+				if (!(tok == WJB_BEGIN_ARRAY && v.val.array.rawScalar))
+				{
+					n += 1;
+					depth++;
+					max_depth = Max(max_depth, depth);
+				}
+				first = true;
+				break;
+			case WJB_KEY:
+				if (!first)
+					n += 2;
+				n += scalar_length(&v) + 2;
+				first = true; /* the value follows the key, no separator */
+				break;
+			case WJB_VALUE:
+			case WJB_ELEM:
+				if (!first)
+					n += 2;
+				n += scalar_length(&v);
+				first = false;
+				break;
+			case WJB_END_ARRAY:
+			case WJB_END_OBJECT:
+				if (depth > 0 && !JB_ROOT_IS_SCALAR(jb))
+				{
+					n += 1;
+					depth--;
+				}
+				first = false;
+				break;
+			default:
+				elog(ERROR, "unexpected jsonb iterator token %d", (int) tok);
+		}
+	}
+	*text_bytes = n;
+	return max_depth;
+}
+
 /* Value of key in a jsonb object, or NULL when absent or not an object. */
 JsonbValue *
 es_jsonb_field(Jsonb *obj, const char *key)
@@ -257,15 +370,13 @@ event_error(int index, const char *field, const char *problem)
 static void
 check_event_part(Jsonb *part, int index, const char *field, int64 *bytes)
 {
-	char *text;
+	int64 text_bytes;
 
-	if (es_jsonb_depth(part) > es_max_json_depth)
+	if (es_jsonb_measure(part, &text_bytes) > es_max_json_depth)
 		event_error(index, field,
 					psprintf("is nested deeper than es_saas.max_json_depth (%d)",
 							 es_max_json_depth));
-	text = JsonbToCString(NULL, &part->root, VARSIZE(part));
-	*bytes += strlen(text);
-	pfree(text);
+	*bytes += text_bytes;
 }
 
 /* The batch itself: a non-empty array within es_saas.max_batch_events. */

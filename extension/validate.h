@@ -50,7 +50,9 @@ extern EsEventInput *es_parse_events(Jsonb *events, int *nevents);
 extern char *es_jsonb_text_field(Jsonb *obj, const char *key, bool *found);
 extern JsonbValue *es_jsonb_field(Jsonb *obj, const char *key);
 extern int		   es_jsonb_depth(Jsonb *jb);
-extern bool		   es_parse_uuid(const char *str, pg_uuid_t *uuid);
+/* Depth of jb; *text_bytes = the length of its JSON text (JsonbToCString). */
+extern int	 es_jsonb_measure(Jsonb *jb, int64 *text_bytes);
+extern bool	 es_parse_uuid(const char *str, pg_uuid_t *uuid);
 extern bool	 es_jsonb_int_field(Jsonb *obj, const char *key, int64 *value);
 extern char *es_jsonb_required_text(Jsonb *obj, const char *key);
 

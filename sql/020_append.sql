@@ -66,6 +66,29 @@ SELECT version FROM es_append('app', 'lim-3', NULL, (SELECT jsonb_agg(jsonb_buil
 SELECT regress_try($$SELECT * FROM es_append('app', 'lim-4', NULL, jsonb_build_array(jsonb_build_object('type','A','data',repeat('x', 1048576))))$$);
 SELECT version FROM es_append('app', 'lim-4', NULL, jsonb_build_array(jsonb_build_object('type','A','data',repeat('x', 1048000))));
 SELECT length(data #>> '{}') FROM es_read_stream('app', 'lim-4');
+-- the size counted is exactly the JSON text's: at its length an event fits,
+-- one byte less is ES413 (escapes, unicode, numerics, empties, raw scalars)
+CREATE FUNCTION pg_temp.fits(d jsonb, m jsonb, lim int) RETURNS text LANGUAGE plpgsql AS $f$
+BEGIN
+  PERFORM set_config('es_saas.max_event_bytes', lim::text, true);
+  PERFORM es_append('app', 'lim-text-' || md5(d::text || m::text || lim), NULL,
+                    jsonb_build_array(jsonb_build_object('type', 'A', 'data', d, 'metadata', m)));
+  RETURN 'fits';
+EXCEPTION WHEN SQLSTATE 'ES413' THEN
+  RETURN 'ES413';
+END $f$;
+WITH c(d, m) AS (VALUES
+  ('{"a": [1, 2.50, -0.0001, 1e30, 1e-20, 0], "b": {"c": null, "d": true, "e": false}}'::jsonb, '{}'::jsonb),
+  (jsonb_build_object('s', E'q"uote\\back\nnl\ttab\u0001ctl\u001f\u00e9\U0001F600 \b\f\r', 'k', repeat('z', 20)), '{"m": []}'),
+  ('[[], {}, [[]], {"": {}}, "", [null], {"x": [{}]}, "padding padding padding padding"]', '{"": ""}'),
+  ('"a raw scalar string, long enough to pass the sixty-four byte minimum"', '{}'),
+  ('12345678901234567890123456789012345678901234567890123456789012345.5', '{"m": 1.0}'),
+  (jsonb_build_object('big', 1e300::numeric, 'small', 1e-300::numeric), '{"deep": {"er": {"est": [1, [2, [3]]]}}}'))
+SELECT octet_length(d::text) + octet_length(m::text) AS text_bytes,
+       pg_temp.fits(d, m, octet_length(d::text) + octet_length(m::text)) AS at_length,
+       pg_temp.fits(d, m, octet_length(d::text) + octet_length(m::text) - 1) AS one_less
+FROM c;
+RESET es_saas.max_event_bytes;
 -- clients cannot raise their own limits
 SET ROLE regress_user_a;
 SELECT regress_try($$SET es_saas.max_batch_events = 100000$$);
