@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Instructions per es_append (and per equivalent raw INSERT) of one or more
 # builds of es_saas.so, counted by callgrind in a single-user backend with
-# the library preloaded from its own path.  Instruction counts repeat run
-# to run, whatever else the machine does, so two builds can be compared
-# where pgbench's tx/s drift by more than the difference.
+# the library preloaded from its own path, synchronous_commit off.
+# Instruction counts repeat run to run, whatever else the machine does, so
+# two builds can be compared where pgbench's tx/s drift by more than the
+# difference.
 #
 #   test/bench/callgrind_append.sh BUILD.so [BUILD.so ...]
 #
@@ -18,13 +19,17 @@ base=$(mktemp -d /tmp/es_callgrind.XXXXXX)
 chmod 755 "$base"
 trap 'rm -rf "$base"' EXIT
 
+# Prepared statements, as pgbench -M prepared runs them: parse and plan once,
+# so the count is the execution's (the same payload as test/bench/*.sql).
+J='{"order_id":"ord-000012345","customer_id":"cus-000000042","amount":129.95,"currency":"EUR","items":[{"sku":"SKU-000001","qty":2,"price":49.99},{"sku":"SKU-000002","qty":1,"price":29.97}],"channel":"web"}'
 gen() { # kind first last
+	if [ "$1" = es ]; then
+		echo "PREPARE p(text, text) AS SELECT * FROM es_append(\$1, \$2, NULL, '[{\"type\":\"Bench\",\"data\":$J}]');"
+	else
+		echo "PREPARE p(text, text) AS INSERT INTO bench.raw_events (tenant_id, position, stream, version, type, data, metadata, id, recorded_at, category, batch_size, batch_index) VALUES (\$1, nextval('bench.seq'), \$2, currval('bench.seq'), 'Bench', '$J'::jsonb, '{}'::jsonb, gen_random_uuid(), now(), 's', 1, 0);"
+	fi
 	for i in $(seq "$2" "$3"); do
-		if [ "$1" = es ]; then
-			echo "SELECT * FROM es_append('t$((i % 4 + 1))', 'order-$i', NULL, '[{\"type\":\"Created\",\"data\":{\"i\":$i,\"note\":\"abcdefghij\"}}]');"
-		else
-			echo "INSERT INTO bench.raw_events VALUES ('t$((i % 4 + 1))', nextval('bench.seq'), 'order-$i', 1, 'Created', '{\"i\":$i,\"note\":\"abcdefghij\"}', '{}', gen_random_uuid(), now(), 'order', 1, 0);"
-		fi
+		echo "EXECUTE p('t$((i % 4 + 1))', 's-$((i * 7919 % 10000))');"
 	done
 }
 
@@ -56,7 +61,7 @@ CREATE TABLE bench.raw_events (LIKE es_saas.events INCLUDING ALL);
 CREATE SEQUENCE bench.seq;
 SQL
 	runuser -u postgres -- "$bindir/pg_ctl" -D "$d/data" -w stop >/dev/null
-	printf "shared_preload_libraries = '%s'\nes_saas.worker_count = 0\n" "$d/es_saas.so" >>"$d/data/postgresql.conf"
+	printf "shared_preload_libraries = '%s'\nes_saas.worker_count = 0\nsynchronous_commit = off\n" "$d/es_saas.so" >>"$d/data/postgresql.conf"
 	for kind in es raw; do
 		gen $kind 1 500 >"$d/$kind.small.sql"
 		gen $kind 1001 2500 >"$d/$kind.large.sql"
