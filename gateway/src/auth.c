@@ -193,7 +193,7 @@ verify_hs256(const es_auth *a, const char *input, size_t inlen,
 
 	if (a->secret == NULL || siglen != 32)
 		return 0;
-	if (HMAC(EVP_sha256(), a->secret, (int) a->secret_len,
+	if (HMAC(es_sha256(), a->secret, (int) a->secret_len,
 			 (const unsigned char *) input, inlen, mac, &maclen) == NULL ||
 		maclen != 32)
 		return 0;
@@ -210,7 +210,7 @@ verify_pkey(EVP_PKEY *k, const char *input, size_t inlen,
 
 	if (md == NULL)
 		return 0;
-	if (EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, k) == 1 &&
+	if (EVP_DigestVerifyInit(md, NULL, es_sha256(), NULL, k) == 1 &&
 		EVP_DigestVerify(md, sig, siglen, (const unsigned char *) input, inlen) == 1)
 		ok = 1;
 	EVP_MD_CTX_free(md);
@@ -440,7 +440,7 @@ es_jwt_sign_hs256(const char *secret, const char *payload_json)
 	char		 *sig, *out = NULL;
 
 	snprintf(in, inlen + 1, "%s.%s", h, p);
-	if (HMAC(EVP_sha256(), secret, (int) strlen(secret),
+	if (HMAC(es_sha256(), secret, (int) strlen(secret),
 			 (const unsigned char *) in, inlen, mac, &maclen) != NULL &&
 		maclen == 32)
 	{

@@ -40,19 +40,10 @@ static long long	 ttl_ms;
 static const char	*backend_name = "embedded";
 static atomic_ullong n_hits, n_misses, n_stale, n_stores, n_errors;
 
-/* SHA-256, fetched once at start (es_cache_init), read-only after */
-static EVP_MD *sha256_md = NULL;
 
 es_status
 es_cache_init(const es_config *cfg, char *errbuf, size_t errlen)
 {
-	/*
-	 * Fetched once: OpenSSL 3 looks EVP_sha256() up in its provider store
-	 * on every digest otherwise, under a lock every request thread shares
-	 * (about a tenth of a cached read's time at 8 connections).
-	 */
-	if (sha256_md == NULL)
-		sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
 	enabled = cfg->res.stale_query_cache && cfg->cache_ttl_seconds > 0;
 	ttl_ms = (long long) cfg->cache_ttl_seconds * 1000;
 	if (!enabled)
@@ -75,8 +66,6 @@ es_cache_init(const es_config *cfg, char *errbuf, size_t errlen)
 void
 es_cache_shutdown(void)
 {
-	EVP_MD_free(sha256_md);
-	sha256_md = NULL;
 	es_lru_free(lru);
 	lru = NULL;
 	es_redis_free(redis);
@@ -107,7 +96,7 @@ digest(const char *const *parts, const size_t *lens, int n, char out[65])
 
 	if (c == NULL)
 		abort(); /* out of memory: the gateway's one policy (util.c) */
-	EVP_DigestInit_ex(c, sha256_md ? sha256_md : EVP_sha256(), NULL);
+	EVP_DigestInit_ex(c, es_sha256(), NULL);
 	for (int i = 0; i < n; i++)
 	{
 		EVP_DigestUpdate(c, parts[i], lens[i]);

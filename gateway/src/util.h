@@ -57,6 +57,11 @@ es_status es_parse_nonneg(const char *s, long long max, long long *out) ES_MUSTC
 es_status es_query_param(const char *qs, const char *name, char **out) ES_MUSTCHECK;
 
 /* Monotonic milliseconds (intervals and deadlines). */
+/* SHA-256 for every digest, HMAC and signature check: fetched from the
+ * provider store once per process (thread-safe), because OpenSSL 3 looks
+ * EVP_sha256() up again on every use, under a lock all threads share. */
+const struct evp_md_st *es_sha256(void);
+
 long long es_mono_ms(void);
 
 /* The CLOCK_REALTIME instant ms milliseconds from now, for
