@@ -230,8 +230,11 @@ read_status(const char *tenant, bool latest, bool *active)
 	index_endscan(scan);
 	ExecDropSingleTupleTableSlot(slot);
 	UnregisterSnapshot(snapshot);
-	index_close(pkey, AccessShareLock);
-	table_close(heap, AccessShareLock);
+	/* locks kept to the end of the transaction, as the executor does: a
+	 * fresh connection looks every tenant up once, and a release here
+	 * would make each lookup acquire them again */
+	index_close(pkey, NoLock);
+	table_close(heap, NoLock);
 	return found;
 }
 
