@@ -25,6 +25,7 @@
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "validate.h"
@@ -131,25 +132,60 @@ es_require_admin(EsCall *call, bool gateway_allowed)
  * relcache invalidation of es_saas.tenants (es_tenants_changed), which
  * empties the cache; writers process pending invalidations right after
  * taking the tenant state lock, so they never act on a stale status.
+ *
+ * A connection that keeps meeting tenants it has not seen (a gateway pool
+ * in front of thousands of tenants) would otherwise probe es_saas.tenants
+ * for each of them; after TENANT_BULK_AFTER misses it loads every
+ * tenant's status in one scan instead.  That is as safe as caching one
+ * status: the scan uses a snapshot taken after pending invalidations were
+ * processed, and any change committed later sends an invalidation that
+ * empties the cache before a writer can act on it (the generation check
+ * drops a load that an invalidation overtook).
  */
+#define TENANT_CACHE_MAX  16384
+#define TENANT_BULK_AFTER 64
 typedef struct TenantCacheEntry
 {
 	char tenant[ES_MAX_TENANT_LEN + 1];
 	bool active;
 } TenantCacheEntry;
 
-static HTAB *tenant_cache = NULL;
-static Oid	 tenants_relid = InvalidOid;
-static bool	 tenant_callback_registered = false;
+static HTAB	 *tenant_cache = NULL;
+static Oid	  tenants_relid = InvalidOid;
+static bool	  tenant_callback_registered = false;
+static uint64 tenant_cache_generation = 0; /* bumped by every invalidation */
+static int	  tenant_cache_misses = 0;
+static bool tenant_bulk_too_many = false; /* more tenants than the cache holds
+										   */
 
 static void
 tenant_cache_inval(Datum arg, Oid relid)
 {
-	if (tenant_cache != NULL && (relid == InvalidOid || relid == tenants_relid))
+	if (relid == InvalidOid || relid == tenants_relid)
 	{
-		hash_destroy(tenant_cache);
-		tenant_cache = NULL;
+		tenant_cache_generation++;
+		if (tenant_cache != NULL)
+		{
+			hash_destroy(tenant_cache);
+			tenant_cache = NULL;
+		}
 	}
+}
+
+static HTAB *
+new_tenant_cache(void)
+{
+	HASHCTL ctl;
+
+	if (!tenant_callback_registered)
+	{
+		CacheRegisterRelcacheCallback(tenant_cache_inval, (Datum) 0);
+		tenant_callback_registered = true;
+	}
+	tenants_relid = es_relid(ES_REL_TENANTS);
+	ctl.keysize = ES_MAX_TENANT_LEN + 1;
+	ctl.entrysize = sizeof(TenantCacheEntry);
+	return hash_create("es_saas tenant status", 64, &ctl, HASH_ELEM | HASH_STRINGS);
 }
 
 /* Is tenant's status cached?  Sets *active when it is. */
@@ -172,23 +208,10 @@ cache_status(const char *tenant, bool active)
 {
 	TenantCacheEntry *entry;
 
-	if (!tenant_callback_registered)
-	{
-		CacheRegisterRelcacheCallback(tenant_cache_inval, (Datum) 0);
-		tenant_callback_registered = true;
-	}
 	if (tenant_cache == NULL)
-	{
-		HASHCTL ctl;
-
-		tenants_relid = es_relid(ES_REL_TENANTS);
-		ctl.keysize = ES_MAX_TENANT_LEN + 1;
-		ctl.entrysize = sizeof(TenantCacheEntry);
-		tenant_cache = hash_create("es_saas tenant status", 64, &ctl,
-								   HASH_ELEM | HASH_STRINGS);
-	}
+		tenant_cache = new_tenant_cache();
 	/* bounded: a backend serving very many tenants just starts over */
-	if (hash_get_num_entries(tenant_cache) >= 10000)
+	if (hash_get_num_entries(tenant_cache) >= TENANT_CACHE_MAX)
 	{
 		hash_destroy(tenant_cache);
 		tenant_cache = NULL;
@@ -238,6 +261,69 @@ read_status(const char *tenant, bool latest, bool *active)
 	return found;
 }
 
+/*
+ * Every tenant's status in one scan of es_saas.tenants, as of now, into a
+ * fresh cache; nothing when there are more than TENANT_CACHE_MAX tenants
+ * or an invalidation arrived meanwhile.
+ */
+static void
+load_all_statuses(void)
+{
+	Relation heap = table_open(es_relid(ES_REL_TENANTS), AccessShareLock);
+	uint64	 generation = tenant_cache_generation; /* after the lock's
+													  invalidations */
+	Snapshot		snapshot = RegisterSnapshot(GetLatestSnapshot());
+	TableScanDesc	scan = table_beginscan(heap, snapshot, 0, NULL);
+	TupleTableSlot *slot = table_slot_create(heap, NULL);
+	HTAB		   *fresh = new_tenant_cache();
+	MemoryContext	rowcxt = AllocSetContextCreate(CurrentMemoryContext,
+												   "es_saas tenant status load",
+												   ALLOCSET_SMALL_SIZES);
+	MemoryContext	oldcxt = MemoryContextSwitchTo(rowcxt);
+
+	while (fresh != NULL && table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		bool  isnull;
+		text *id =
+			DatumGetTextPP(slot_getattr(slot, Anum_es_tenants_tenant_id, &isnull));
+		char *status =
+			TextDatumGetCString(slot_getattr(slot, Anum_es_tenants_status, &isnull));
+		char			  key[ES_MAX_TENANT_LEN + 1] = {0};
+		TenantCacheEntry *entry;
+
+		if (hash_get_num_entries(fresh) >= TENANT_CACHE_MAX ||
+			VARSIZE_ANY_EXHDR(id) > ES_MAX_TENANT_LEN)
+		{
+			tenant_bulk_too_many = true; /* probe one by one from now on */
+			hash_destroy(fresh);
+			fresh = NULL;
+			break;
+		}
+		memcpy(key, VARDATA_ANY(id), VARSIZE_ANY_EXHDR(id));
+		entry = hash_search(fresh, key, HASH_ENTER, NULL);
+		entry->active = strcmp(status, "active") == 0;
+		MemoryContextReset(rowcxt);
+	}
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextDelete(rowcxt);
+	table_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	UnregisterSnapshot(snapshot);
+	table_close(heap, NoLock);
+
+	if (fresh != NULL && generation != tenant_cache_generation)
+	{
+		hash_destroy(fresh);
+		fresh = NULL;
+	}
+	if (fresh != NULL)
+	{
+		if (tenant_cache != NULL)
+			hash_destroy(tenant_cache);
+		tenant_cache = fresh;
+	}
+}
+
 /* Tell every backend (at commit) that a tenant row changed. */
 void
 es_tenants_changed(void)
@@ -271,6 +357,12 @@ es_check_tenant(EsCall *call, const char *tenant, EsAccessMode mode)
 		AcceptInvalidationMessages();
 	}
 
+	if (!tenant_bulk_too_many && !cached_status(tenant, &active) &&
+		++tenant_cache_misses >= TENANT_BULK_AFTER)
+	{
+		tenant_cache_misses = 0;
+		load_all_statuses();
+	}
 	if (!cached_status(tenant, &active))
 	{
 		if (!read_status(tenant, mode == ES_ACCESS_WRITE, &active))

@@ -76,7 +76,8 @@ extern bool es_relation_exists(const char *relname);
 #define Anum_es_events_batch_index 12
 #define Natts_es_events			   12
 
-/* Column of es_saas.tenants read in C */
-#define Anum_es_tenants_status 3
+/* Columns of es_saas.tenants read in C */
+#define Anum_es_tenants_tenant_id 1
+#define Anum_es_tenants_status	  3
 
 #endif /* ES_RELATION_H */
