@@ -88,6 +88,40 @@ SELECT octet_length(d::text) + octet_length(m::text) AS text_bytes,
        pg_temp.fits(d, m, octet_length(d::text) + octet_length(m::text)) AS at_length,
        pg_temp.fits(d, m, octet_length(d::text) + octet_length(m::text) - 1) AS one_less
 FROM c;
+-- and for 300 generated documents (seeded): strings over every class of
+-- character escape_json treats apart, numerics of every scale, nesting
+SELECT setseed(0.42);
+CREATE FUNCTION pg_temp.rand_json(depth int) RETURNS jsonb LANGUAGE plpgsql AS $f$
+DECLARE
+  k int := floor(random() * 7);
+  chars text[] := ARRAY[E'\x01', E'\x1f', E'\b', E'\f', E'\n', E'\r', E'\t', '"', E'\\', '/', 'a', ' ', E'\u00e9', E'\u20ac', E'\U0001F600', '0'];
+  str text := '';
+BEGIN
+  IF depth > 3 THEN k := k % 4; END IF;
+  FOR i IN 1 .. floor(random() * 12)::int LOOP
+    str := str || chars[1 + floor(random() * array_length(chars, 1))::int];
+  END LOOP;
+  RETURN CASE k
+    WHEN 0 THEN to_jsonb(str)
+    WHEN 1 THEN to_jsonb(round((random() - 0.5)::numeric * 10::numeric ^ floor(random() * 40 - 20)::int, floor(random() * 25)::int))
+    WHEN 2 THEN (ARRAY['null', 'true', 'false'])[1 + floor(random() * 3)::int]::jsonb
+    WHEN 3 THEN to_jsonb(floor(random() * 1e6)::bigint)
+    WHEN 4 THEN (SELECT coalesce(jsonb_agg(pg_temp.rand_json(depth + 1)), '[]') FROM generate_series(1, floor(random() * 4)::int))
+    ELSE (SELECT coalesce(jsonb_object_agg(str || g, pg_temp.rand_json(depth + 1)), '{}') FROM generate_series(1, floor(random() * 4)::int) g)
+  END;
+END $f$;
+WITH docs AS (
+  SELECT jsonb_build_object('pad', repeat('p', 64), 'v', pg_temp.rand_json(0)) AS d,
+         jsonb_build_object('m', pg_temp.rand_json(2)) AS m
+  FROM generate_series(1, 300)
+), checked AS (
+  SELECT pg_temp.fits(d, m, octet_length(d::text) + octet_length(m::text)) AS at_length,
+         pg_temp.fits(d, m, octet_length(d::text) + octet_length(m::text) - 1) AS one_less
+  FROM docs
+)
+SELECT count(*) AS documents, count(*) FILTER (WHERE at_length = 'fits') AS fit_at_length,
+       count(*) FILTER (WHERE one_less = 'ES413') AS refused_one_byte_under
+FROM checked;
 RESET es_saas.max_event_bytes;
 -- clients cannot raise their own limits
 SET ROLE regress_user_a;
