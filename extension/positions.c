@@ -112,8 +112,9 @@ max_position(const char *tenant)
 	InitDirtySnapshot(dirty);
 	es_init_text_key(&key, 1, pkey, tenant);
 	result = es_index_last_int8(heap, pkey, &key, 1, &dirty, 2, Anum_es_events_position);
-	index_close(pkey, AccessShareLock);
-	table_close(heap, AccessShareLock);
+	/* kept to commit: the append that follows locks the same relations */
+	index_close(pkey, NoLock);
+	table_close(heap, NoLock);
 	return result;
 }
 

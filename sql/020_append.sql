@@ -123,6 +123,13 @@ SELECT count(*) AS documents, count(*) FILTER (WHERE at_length = 'fits') AS fit_
        count(*) FILTER (WHERE one_less = 'ES413') AS refused_one_byte_under
 FROM checked;
 RESET es_saas.max_event_bytes;
+-- generated event ids: version-4 UUIDs, never repeated, within a batch and
+-- across the per-backend pool's refills (64 ids a draw)
+SELECT count(*) FROM generate_series(1, 3) b, LATERAL es_append('app', 'ids-gen', NULL,
+  (SELECT jsonb_agg(jsonb_build_object('type', 'A', 'data', b * 1000 + i)) FROM generate_series(1, 100) i));
+SELECT count(*) AS events, count(DISTINCT id) AS distinct_ids,
+       count(*) FILTER (WHERE id::text ~ '^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$') AS version_4
+FROM es_read_stream('app', 'ids-gen');
 -- clients cannot raise their own limits
 SET ROLE regress_user_a;
 SELECT regress_try($$SET es_saas.max_batch_events = 100000$$);
