@@ -18,8 +18,8 @@ cleanup() { for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null; do
   psql -qX -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1
   psql -qX -d postgres -c "DROP ROLE IF EXISTS $ROLE" >/dev/null 2>&1; rm -rf "$TMP"; }
 trap cleanup EXIT
-free_port() { perl -MIO::Socket::INET -e 'print IO::Socket::INET->new(LocalAddr=>"127.0.0.1",LocalPort=>0,Listen=>1)->sockport'; }
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+# shellcheck source=../lib/common.sh
+. "$ROOT/test/lib/common.sh"
 
 make -s -C "$GWDIR" all bench >/dev/null
 psql -qX -v ON_ERROR_STOP=1 -d postgres >/dev/null <<SQL

@@ -18,8 +18,8 @@ PGDIR=$TMP/pg; PIDS=()
 cleanup() { set +e; for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done; sleep 0.3
   "$ROOT/scripts/cluster.sh" stop "$PGDIR" >/dev/null 2>&1 || true; rm -rf "$TMP"; }
 trap cleanup EXIT
-free_port() { perl -MIO::Socket::INET -e 'print IO::Socket::INET->new(LocalAddr=>"127.0.0.1",LocalPort=>0,Listen=>1)->sockport'; }
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+# shellcheck source=../lib/common.sh
+. "$ROOT/test/lib/common.sh"
 ms() { awk -v p="$1" '$1 == p { v = $2; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) } else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 } print v; exit }' "$2"; }
 now_ms() { date +%s%3N; }
 

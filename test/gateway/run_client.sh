@@ -15,9 +15,8 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 CLIENT=$HERE/client
-PASS=0; FAIL=0; N=0
-ok()   { N=$((N+1)); PASS=$((PASS+1)); echo "ok $N - $*"; }
-nok()  { N=$((N+1)); FAIL=$((FAIL+1)); echo "not ok $N - $*"; }
+# shellcheck source=../lib/common.sh
+. "$ROOT/test/lib/common.sh"
 finish() { echo "1..$N"; echo "$PASS passed, $FAIL failed"; [ "$FAIL" -eq 0 ]; exit; }
 
 TMP=$(mktemp -d /tmp/es_gw_client.XXXXXX)

@@ -30,10 +30,8 @@ GWDIR=$ROOT/gateway
 : "${PGHOST:?set PGHOST}" "${PGPORT:=5432}" "${PGUSER:=postgres}"
 export PGHOST PGPORT PGUSER
 
-PASS=0; FAIL=0; N=0
-ok()   { N=$((N+1)); PASS=$((PASS+1)); echo "ok $N - $*"; }
-nok()  { N=$((N+1)); FAIL=$((FAIL+1)); echo "not ok $N - $*"; }
-check() { local d=$1; shift; if "$@"; then ok "$d"; else nok "$d"; fi; }
+# shellcheck source=../lib/common.sh
+. "$ROOT/test/lib/common.sh"
 
 TMP=$(mktemp -d /tmp/es_gw_e2e.XXXXXX)
 DB=es_gw_e2e_$$
@@ -49,10 +47,6 @@ cleanup() {
   if [ -n "${E2E_KEEP:-}" ]; then echo "# kept $TMP" >&2; else rm -rf "$TMP"; fi
 }
 trap cleanup EXIT
-
-free_port() {
-  perl -MIO::Socket::INET -e 'my $s=IO::Socket::INET->new(LocalAddr=>"127.0.0.1",LocalPort=>0,Listen=>1,ReuseAddr=>1) or die; print $s->sockport'
-}
 
 # ---- build --------------------------------------------------------------
 echo "# building gateway ($MODE)"

@@ -16,10 +16,8 @@ BIN=$(pg_config --bindir)
 TMP=$(mktemp -d /tmp/es_gw_res.XXXXXX)
 chmod 755 "$TMP"
 DIR=$TMP/cluster
-PASS=0; FAIL=0; N=0
-ok()   { N=$((N+1)); PASS=$((PASS+1)); echo "ok $N - $*"; }
-nok()  { N=$((N+1)); FAIL=$((FAIL+1)); echo "not ok $N - $*"; }
-check() { local d=$1; shift; if "$@"; then ok "$d"; else nok "$d"; fi; }
+# shellcheck source=../../lib/common.sh
+. "$ROOT/test/lib/common.sh"
 GWPID=; PXPID=
 
 cleanup() {
@@ -32,9 +30,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-free_port() {
-  perl -MIO::Socket::INET -e 'my $s=IO::Socket::INET->new(LocalAddr=>"127.0.0.1",LocalPort=>0,Listen=>1,ReuseAddr=>1) or die; print $s->sockport'
-}
 pg_pids() { # postmaster and every child
   local pm; pm=$(head -1 "$DIR/data/postmaster.pid" 2>/dev/null)
   [ -n "$pm" ] && echo "$pm" $(pgrep -P "$pm")

@@ -17,14 +17,8 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../../.." && pwd)
 GWDIR=$ROOT/gateway
-PASS=0; FAIL=0; N=0
-ok()   { N=$((N+1)); PASS=$((PASS+1)); echo "ok $N - $*"; }
-nok()  { N=$((N+1)); FAIL=$((FAIL+1)); echo "not ok $N - $*"; }
-check() { local d=$1; shift; if "$@"; then ok "$d"; else nok "$d"; fi; }
-
-free_port() {
-  perl -MIO::Socket::INET -e 'my $s=IO::Socket::INET->new(LocalAddr=>"127.0.0.1",LocalPort=>0,Listen=>1,ReuseAddr=>1) or die; print $s->sockport'
-}
+# shellcheck source=../../lib/common.sh
+. "$ROOT/test/lib/common.sh"
 
 TMP=$(mktemp -d /tmp/es_gw_spool.XXXXXX)
 chmod 755 "$TMP"
