@@ -46,16 +46,6 @@ struct es_redis
 	long long		down_until_ms; /* guarded by pool_lock */
 };
 
-static char *
-dupn(const char *s, size_t n)
-{
-	char *d = es_xmalloc(n + 1);
-
-	memcpy(d, s, n);
-	d[n] = '\0';
-	return d;
-}
-
 /* redis://[[user]:password@]host[:port][/db] or unix:/path/to/socket */
 static int
 parse_url(es_redis *r, const char *url, char *errbuf, size_t errlen)
@@ -85,8 +75,8 @@ parse_url(es_redis *r, const char *url, char *errbuf, size_t errlen)
 		if (c == NULL)
 			goto bad;
 		if (c > p)
-			r->user = dupn(p, (size_t) (c - p));
-		r->password = dupn(c + 1, (size_t) (at - c - 1));
+			r->user = es_xstrndup(p, (size_t) (c - p));
+		r->password = es_xstrndup(c + 1, (size_t) (at - c - 1));
 		p = at + 1;
 	}
 	colon = strchr(p, ':');
@@ -98,10 +88,10 @@ parse_url(es_redis *r, const char *url, char *errbuf, size_t errlen)
 		if (port <= 0 || port > 65535 || (*end != '\0' && *end != '/'))
 			goto bad;
 		r->port = (int) port;
-		r->host = dupn(p, (size_t) (colon - p));
+		r->host = es_xstrndup(p, (size_t) (colon - p));
 	}
 	else
-		r->host = slash ? dupn(p, (size_t) (slash - p)) : es_xstrdup(p);
+		r->host = slash ? es_xstrndup(p, (size_t) (slash - p)) : es_xstrdup(p);
 	if (r->host[0] == '\0')
 		goto bad;
 	if (slash && slash[1])

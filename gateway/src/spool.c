@@ -115,16 +115,6 @@ read_file(const char *path, size_t *len)
 	return buf;
 }
 
-static char *
-dup_n(const char *s, size_t n)
-{
-	char *d = es_xmalloc(n + 1);
-
-	memcpy(d, s, n);
-	d[n] = '\0';
-	return d;
-}
-
 /* strerror_r (XSI) for the thread-safe lint rule. */
 static const char *
 errmsg(int e, char *buf, size_t len)
@@ -177,10 +167,10 @@ parse_cmd(char *buf, size_t len, char **tenant, char **id, char **stream, char *
 	p = nl + 1;
 	if ((size_t) (p - buf) + tl + il + sl + bl != len)
 		return -1;
-	*tenant = dup_n(p, tl);
-	*id = dup_n(p + tl, il);
-	*stream = dup_n(p + tl + il, sl);
-	*body = dup_n(p + tl + il + sl, bl);
+	*tenant = es_xstrndup(p, tl);
+	*id = es_xstrndup(p + tl, il);
+	*stream = es_xstrndup(p + tl + il, sl);
+	*body = es_xstrndup(p + tl + il + sl, bl);
 	return 0;
 }
 
@@ -244,8 +234,8 @@ load_failed(void)
 			(size_t) (end - (nl + 1)) < n[1] + n[2] + n[3])
 			break; /* torn last record */
 		p = nl + 1;
-		add_failed(dup_n(p, n[1]), dup_n(p + n[1], n[2]), (int) n[0],
-				   dup_n(p + n[1] + n[2], n[3]));
+		add_failed(es_xstrndup(p, n[1]), es_xstrndup(p + n[1], n[2]),
+				   (int) n[0], es_xstrndup(p + n[1] + n[2], n[3]));
 		p += n[1] + n[2] + n[3];
 	}
 	free(buf);

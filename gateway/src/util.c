@@ -66,6 +66,16 @@ es_xstrdup(const char *s)
 	return p;
 }
 
+char *
+es_xstrndup(const char *s, size_t n)
+{
+	char *d = es_xmalloc(n + 1);
+
+	memcpy(d, s, n);
+	d[n] = '\0';
+	return d;
+}
+
 void
 es_alloc_init(void)
 {

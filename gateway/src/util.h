@@ -20,6 +20,8 @@ void *es_xmalloc(size_t n);
 void *es_xcalloc(size_t n, size_t size);
 void *es_xrealloc(void *p, size_t n);
 char *es_xstrdup(const char *s);
+/* n bytes of s (copied whole; s need not be NUL-terminated) plus a NUL. */
+char *es_xstrndup(const char *s, size_t n);
 void  es_oom(void) __attribute__((noreturn));
 
 /* Route cJSON's allocations through es_xmalloc, so a cJSON NULL is a parse
