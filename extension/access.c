@@ -340,6 +340,7 @@ void
 es_check_tenant(EsCall *call, const char *tenant, EsAccessMode mode)
 {
 	bool active;
+	bool cached;
 
 	es_validate_tenant_id(tenant);
 
@@ -357,13 +358,14 @@ es_check_tenant(EsCall *call, const char *tenant, EsAccessMode mode)
 		AcceptInvalidationMessages();
 	}
 
-	if (!tenant_bulk_too_many && !cached_status(tenant, &active) &&
-		++tenant_cache_misses >= TENANT_BULK_AFTER)
+	cached = cached_status(tenant, &active);
+	if (!cached && !tenant_bulk_too_many && ++tenant_cache_misses >= TENANT_BULK_AFTER)
 	{
 		tenant_cache_misses = 0;
 		load_all_statuses();
+		cached = cached_status(tenant, &active);
 	}
-	if (!cached_status(tenant, &active))
+	if (!cached)
 	{
 		if (!read_status(tenant, mode == ES_ACCESS_WRITE, &active))
 			es_raise_tenant_not_found(tenant);
